@@ -1,0 +1,120 @@
+package greenlight
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a staff user may do.
+type Role string
+
+// Staff roles.
+const (
+	RoleAdmin      Role = "admin"
+	RoleEditor     Role = "editor"
+	RoleReviewer   Role = "reviewer"
+	RoleCrisisLead Role = "crisis_lead"
+)
+
+// Roles lists every role, in the order forms show them.
+var Roles = []Role{RoleAdmin, RoleEditor, RoleReviewer, RoleCrisisLead}
+
+// ValidRole reports whether r is a known role.
+func ValidRole(r Role) bool { return slices.Contains(Roles, r) }
+
+// PostStatus is the state of a post in its approval pipeline.
+type PostStatus string
+
+// Post states. Published, expired, cancelled and failed are final.
+const (
+	StatusDraft            PostStatus = "draft"
+	StatusInReview         PostStatus = "in_review"
+	StatusChangesRequested PostStatus = "changes_requested"
+	StatusAwaitingClient   PostStatus = "awaiting_client"
+	StatusScheduled        PostStatus = "scheduled"
+	StatusPublished        PostStatus = "published"
+	StatusExpired          PostStatus = "expired"
+	StatusCancelled        PostStatus = "cancelled"
+	StatusFailed           PostStatus = "failed"
+)
+
+// PostStatuses lists every state in pipeline order.
+var PostStatuses = []PostStatus{
+	StatusDraft, StatusInReview, StatusChangesRequested, StatusAwaitingClient,
+	StatusScheduled, StatusPublished, StatusExpired, StatusCancelled, StatusFailed,
+}
+
+// Final reports whether no further transition can leave s.
+func (s PostStatus) Final() bool {
+	switch s {
+	case StatusPublished, StatusExpired, StatusCancelled, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// BeforeApproval reports whether the client has not approved the current version yet;
+// such a post expires when its publish time passes.
+func (s PostStatus) BeforeApproval() bool {
+	switch s {
+	case StatusDraft, StatusInReview, StatusChangesRequested, StatusAwaitingClient:
+		return true
+	}
+	return false
+}
+
+// Approval policies of a client.
+const (
+	PolicyAny = "any" // one approver's approval is enough
+	PolicyAll = "all" // every approver must approve
+)
+
+// Decisions on a post version, by a reviewer or a client approver.
+const (
+	DecisionApprove        = "approve"
+	DecisionRequestChanges = "request_changes"
+)
+
+// Channels are the networks a post can target, with the caption limit each enforces.
+var Channels = map[string]int{
+	"instagram": 2200,
+	"facebook":  63206,
+	"linkedin":  3000,
+	"x":         280,
+	"tiktok":    2200,
+	"threads":   500,
+	"bluesky":   300,
+	"youtube":   5000,
+	"pinterest": 500,
+}
+
+// Defaults of a post's approval timers and of link lifetimes.
+const (
+	DefaultReminderAfter = 24 * time.Hour
+	DefaultEscalateAfter = 72 * time.Hour
+	DefaultLinkTTL       = 14 * 24 * time.Hour
+)
+
+// Content is one version's text as the client approves it and the networks receive it.
+type Content struct {
+	Title     string   `json:"title"`
+	Body      string   `json:"body"`
+	Channels  []string `json:"channels"`
+	MediaURLs []string `json:"media_urls"`
+}
+
+// Equal reports whether two contents are the same text, channels and media.
+func (c Content) Equal(o Content) bool {
+	return c.Title == o.Title && c.Body == o.Body &&
+		slices.Equal(c.Channels, o.Channels) && slices.Equal(c.MediaURLs, o.MediaURLs)
+}
+
+// Actor is who did something: a staff user, a client approver, or the system itself.
+type Actor struct {
+	Kind string `json:"kind"` // "user", "approver" or "system"
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// System is the actor of timer-driven steps.
+var System = Actor{Kind: "system", ID: "system", Name: "Greenlight"}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema step. SQL is written once for both databases; the
+// placeholders {{ts}}, {{text}}, {{bigint}} and {{bool}} take each dialect's type.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations run in order, each in its own transaction, and are never edited once
+// released: a change is a new entry.
+var migrations = []migration{
+	{1, "approval spine", `
+CREATE TABLE users (
+	id VARCHAR(40) PRIMARY KEY,
+	email VARCHAR(320) NOT NULL UNIQUE,
+	name VARCHAR(200) NOT NULL,
+	role VARCHAR(20) NOT NULL,
+	api_key_hash VARCHAR(64) UNIQUE,
+	password_hash VARCHAR(200),
+	created_at {{ts}} NOT NULL,
+	disabled_at {{ts}}
+);
+CREATE TABLE clients (
+	id VARCHAR(40) PRIMARY KEY,
+	name VARCHAR(200) NOT NULL,
+	approval_policy VARCHAR(10) NOT NULL,
+	webhook_url VARCHAR(2000) NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL
+);
+CREATE TABLE user_clients (
+	user_id VARCHAR(40) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	PRIMARY KEY (user_id, client_id)
+);
+CREATE TABLE approvers (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	name VARCHAR(200) NOT NULL,
+	email VARCHAR(320) NOT NULL,
+	position INTEGER NOT NULL,
+	UNIQUE (client_id, email)
+);
+CREATE TABLE posts (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id),
+	author_id VARCHAR(40) NOT NULL,
+	title VARCHAR(300) NOT NULL,
+	body {{text}} NOT NULL,
+	channels {{text}} NOT NULL,
+	media_urls {{text}} NOT NULL,
+	publish_at {{ts}} NOT NULL,
+	status VARCHAR(20) NOT NULL,
+	version INTEGER NOT NULL,
+	reminder_after {{bigint}} NOT NULL,
+	escalate_after {{bigint}} NOT NULL,
+	held {{bool}} NOT NULL DEFAULT FALSE,
+	published_at {{ts}},
+	revision {{bigint}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX posts_client_id ON posts (client_id, id);
+CREATE INDEX posts_status_id ON posts (status, id);
+CREATE TABLE post_versions (
+	post_id VARCHAR(40) NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	title VARCHAR(300) NOT NULL,
+	body {{text}} NOT NULL,
+	channels {{text}} NOT NULL,
+	media_urls {{text}} NOT NULL,
+	author_id VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (post_id, version)
+);
+CREATE TABLE post_decisions (
+	post_id VARCHAR(40) NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	stage VARCHAR(20) NOT NULL,
+	round INTEGER NOT NULL,
+	actor_kind VARCHAR(20) NOT NULL,
+	actor_id VARCHAR(40) NOT NULL,
+	actor_name VARCHAR(200) NOT NULL,
+	decision VARCHAR(20) NOT NULL,
+	comment {{text}} NOT NULL,
+	at {{ts}} NOT NULL,
+	PRIMARY KEY (post_id, seq)
+);
+CREATE TABLE post_events (
+	post_id VARCHAR(40) NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	at {{ts}} NOT NULL,
+	actor_kind VARCHAR(20) NOT NULL,
+	actor_id VARCHAR(40) NOT NULL,
+	actor_name VARCHAR(200) NOT NULL,
+	action VARCHAR(40) NOT NULL,
+	version INTEGER NOT NULL,
+	comment {{text}} NOT NULL,
+	PRIMARY KEY (post_id, seq)
+);
+CREATE TABLE links (
+	id VARCHAR(40) PRIMARY KEY,
+	token_hash VARCHAR(64) NOT NULL UNIQUE,
+	effect_key VARCHAR(400) NOT NULL UNIQUE,
+	subject_kind VARCHAR(20) NOT NULL,
+	subject_id VARCHAR(40) NOT NULL,
+	version INTEGER NOT NULL,
+	approver_id VARCHAR(40) NOT NULL,
+	approver_name VARCHAR(200) NOT NULL,
+	approver_email VARCHAR(320) NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	used_at {{ts}},
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX links_subject ON links (subject_kind, subject_id);
+CREATE TABLE effects (
+	idem_key VARCHAR(400) PRIMARY KEY,
+	kind VARCHAR(40) NOT NULL,
+	status VARCHAR(10) NOT NULL,
+	result {{text}} NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	done_at {{ts}}
+);
+CREATE TABLE dev_mails (
+	id VARCHAR(40) PRIMARY KEY,
+	idem_key VARCHAR(400) NOT NULL UNIQUE,
+	to_addr VARCHAR(320) NOT NULL,
+	to_name VARCHAR(200) NOT NULL,
+	subject VARCHAR(500) NOT NULL,
+	text_body {{text}} NOT NULL,
+	html_body {{text}} NOT NULL,
+	sent_at {{ts}} NOT NULL
+);
+CREATE TABLE dev_publications (
+	id VARCHAR(40) PRIMARY KEY,
+	idem_key VARCHAR(400) NOT NULL UNIQUE,
+	client_id VARCHAR(40) NOT NULL,
+	post_id VARCHAR(40) NOT NULL,
+	version INTEGER NOT NULL,
+	channel VARCHAR(40) NOT NULL,
+	title VARCHAR(300) NOT NULL,
+	body {{text}} NOT NULL,
+	media_urls {{text}} NOT NULL,
+	published_at {{ts}} NOT NULL
+);
+CREATE TABLE rate_limits (
+	bucket VARCHAR(200) PRIMARY KEY,
+	window_start {{ts}} NOT NULL,
+	count INTEGER NOT NULL
+);
+`},
+}
+
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey"`
+	Name      string
+	AppliedAt time.Time
+}
+
+// Migrate applies every migration not yet recorded in schema_migrations. It is safe to
+// run from several processes at once on PostgreSQL (an advisory lock serialises them).
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.postgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(7411)").Error; err != nil {
+				return wrap(err, "migration lock")
+			}
+		}
+		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at ` + s.types()["ts"] + ` NOT NULL)`).Error; err != nil {
+			return wrap(err, "create schema_migrations")
+		}
+		var applied []int
+		if err := tx.Model(&schemaMigration{}).Pluck("version", &applied).Error; err != nil {
+			return wrap(err, "read schema_migrations")
+		}
+		done := map[int]bool{}
+		for _, v := range applied {
+			done[v] = true
+		}
+		for _, m := range migrations {
+			if done[m.version] {
+				continue
+			}
+			for _, stmt := range splitSQL(s.render(m.sql)) {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+				}
+			}
+			if err := tx.Create(&schemaMigration{Version: m.version, Name: m.name, AppliedAt: time.Now().UTC()}).Error; err != nil {
+				return wrap(err, "record migration")
+			}
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns the newest applied migration, 0 if none.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.ctx(ctx).Raw("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v).Error
+	return v, wrap(err, "schema version")
+}
+
+func (s *Store) types() map[string]string {
+	if s.postgres {
+		return map[string]string{"ts": "TIMESTAMPTZ", "text": "TEXT", "bigint": "BIGINT", "bool": "BOOLEAN"}
+	}
+	return map[string]string{"ts": "DATETIME", "text": "TEXT", "bigint": "INTEGER", "bool": "BOOLEAN"}
+}
+
+func (s *Store) render(sql string) string {
+	for k, v := range s.types() {
+		sql = strings.ReplaceAll(sql, "{{"+k+"}}", v)
+	}
+	return sql
+}
+
+func splitSQL(sql string) []string {
+	var out []string
+	for _, stmt := range strings.Split(sql, ";") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+func (schemaMigration) TableName() string { return "schema_migrations" }

@@ -22,29 +22,33 @@ type PostRecord struct {
 func (s *Store) RecordPost(ctx context.Context, r PostRecord) error {
 	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
 		p := r.Post
-		res := tx.Model(&Post{}).Where("id = ? AND revision < ?", p.ID, p.Revision).
-			Select("*").Omit("id", "client_id", "author_id", "created_at").Updates(&p)
+		res := tx.Model(&Post{}).Where("id = ? AND revision < ?", p.ID, p.Revision).Updates(map[string]any{
+			"title": p.Title, "body": p.Body, "channels": p.Channels, "media_urls": p.MediaURLs,
+			"publish_at": p.PublishAt, "status": p.Status, "version": p.Version,
+			"reminder_after": p.ReminderAfter, "escalate_after": p.EscalateAfter, "held": p.Held,
+			"published_at": p.PublishedAt, "revision": p.Revision, "updated_at": p.UpdatedAt,
+		})
 		if res.Error != nil {
 			return res.Error
 		}
+		ignore := func() *gorm.DB { return tx.Clauses(clause.OnConflict{DoNothing: true}) }
 		if res.RowsAffected == 0 {
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&p).Error; err != nil {
+			if err := ignore().Create(&p).Error; err != nil {
 				return err
 			}
 		}
-		ignore := tx.Clauses(clause.OnConflict{DoNothing: true})
 		if r.NewVersion != nil {
-			if err := ignore.Create(r.NewVersion).Error; err != nil {
+			if err := ignore().Create(r.NewVersion).Error; err != nil {
 				return err
 			}
 		}
 		if len(r.Decisions) > 0 {
-			if err := ignore.Create(&r.Decisions).Error; err != nil {
+			if err := ignore().Create(&r.Decisions).Error; err != nil {
 				return err
 			}
 		}
 		if len(r.Events) > 0 {
-			if err := ignore.Create(&r.Events).Error; err != nil {
+			if err := ignore().Create(&r.Events).Error; err != nil {
 				return err
 			}
 		}

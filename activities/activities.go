@@ -1,0 +1,270 @@
+// Package activities holds every side effect of Greenlight's workflows: projection writes,
+// emails, publications. Each effect that leaves the system carries an idempotency key
+// recorded in the database, so a retried activity never sends or publishes twice.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/store"
+)
+
+// Store is what the activities need from the database.
+type Store interface {
+	RecordPost(ctx context.Context, r store.PostRecord) error
+	Client(ctx context.Context, id string) (*store.Client, error)
+	Post(ctx context.Context, id string) (*store.Post, error)
+	PostVersion(ctx context.Context, postID string, version int) (*store.PostVersion, error)
+	UserByID(ctx context.Context, id string) (*store.User, error)
+	UsersWithRole(ctx context.Context, role greenlight.Role, clientID string) ([]store.User, error)
+	BeginEffect(ctx context.Context, key, kind string) (bool, string, error)
+	FinishEffect(ctx context.Context, key, result string) error
+	SaveLink(ctx context.Context, l *store.Link) error
+}
+
+// Activities is registered on the worker with its dependencies.
+type Activities struct {
+	Store     Store
+	Mail      mail.Sender
+	Publisher publish.Publisher
+	// BaseURL is the public URL links in emails start with (never taken from a request).
+	BaseURL string
+	// LinkTTL is how long an approval link works.
+	LinkTTL time.Duration
+	// Agency is the agency's name, shown to clients.
+	Agency string
+	Log    *slog.Logger
+}
+
+// RecordPost writes a post workflow step to the projection (run as a local activity).
+func (a *Activities) RecordPost(ctx context.Context, r PostRecord) error {
+	p := r.Post
+	rec := store.PostRecord{Post: store.Post{
+		ID: p.ID, ClientID: p.ClientID, AuthorID: p.AuthorID, Title: p.Content.Title, Body: p.Content.Body,
+		Channels: p.Content.Channels, MediaURLs: p.Content.MediaURLs, PublishAt: p.PublishAt.UTC(),
+		Status: string(p.Status), Version: p.Version, ReminderAfter: p.ReminderAfter, EscalateAfter: p.EscalateAfter,
+		Held: p.Held, PublishedAt: utcPtr(p.PublishedAt), Revision: p.Revision,
+		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
+	}}
+	if v := r.NewVersion; v != nil {
+		rec.NewVersion = &store.PostVersion{
+			PostID: p.ID, Version: v.Version, Title: v.Content.Title, Body: v.Content.Body,
+			Channels: v.Content.Channels, MediaURLs: v.Content.MediaURLs, AuthorID: v.AuthorID, CreatedAt: v.At.UTC(),
+		}
+	}
+	for _, d := range r.Decisions {
+		rec.Decisions = append(rec.Decisions, store.PostDecision{
+			PostID: p.ID, Seq: d.Seq, Version: d.Version, Stage: d.Stage, Round: d.Round,
+			ActorKind: d.Actor.Kind, ActorID: d.Actor.ID, ActorName: d.Actor.Name,
+			Decision: d.Decision, Comment: d.Comment, At: d.At.UTC(),
+		})
+	}
+	for _, e := range r.Events {
+		rec.Events = append(rec.Events, store.PostEvent{
+			PostID: p.ID, Seq: e.Seq, At: e.At.UTC(), ActorKind: e.Actor.Kind, ActorID: e.Actor.ID,
+			ActorName: e.Actor.Name, Action: e.Action, Version: e.Version, Comment: e.Comment,
+		})
+	}
+	return asTemporal(a.Store.RecordPost(ctx, rec))
+}
+
+// ClientApprovers returns a client's approval policy and approvers (local activity).
+func (a *Activities) ClientApprovers(ctx context.Context, clientID string) (ClientApprovers, error) {
+	c, err := a.Store.Client(ctx, clientID)
+	if err != nil {
+		return ClientApprovers{}, asTemporal(err)
+	}
+	out := ClientApprovers{Policy: c.ApprovalPolicy}
+	for _, ap := range c.Approvers {
+		out.Approvers = append(out.Approvers, Approver{ID: ap.ID, Name: ap.Name, Email: ap.Email})
+	}
+	return out, nil
+}
+
+// RequestApproval emails each approver a personal link to one version. Per approver the
+// effect key is post/<id>/v<version>/r<round>/client-request|client-reminder/<email>.
+func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) error {
+	post, err := a.Store.Post(ctx, req.PostID)
+	if err != nil {
+		return asTemporal(err)
+	}
+	v, err := a.Store.PostVersion(ctx, req.PostID, req.Version)
+	if err != nil {
+		return asTemporal(err)
+	}
+	client, err := a.Store.Client(ctx, req.ClientID)
+	if err != nil {
+		return asTemporal(err)
+	}
+	kind := "client-request"
+	if req.Reminder {
+		kind = "client-reminder"
+	}
+	for _, ap := range req.Approvers {
+		key := fmt.Sprintf("post/%s/v%d/r%d/%s/%s", req.PostID, req.Version, req.Round, kind, ap.Email)
+		err := a.once(ctx, key, "email", func() (string, error) {
+			token, hash := greenlight.NewToken("gl_")
+			expires := time.Now().UTC().Add(a.linkTTL())
+			link := &store.Link{
+				ID: greenlight.NewID("lnk_"), TokenHash: hash, EffectKey: key, SubjectKind: "post",
+				SubjectID: req.PostID, Version: req.Version, ApproverID: ap.ID, ApproverName: ap.Name,
+				ApproverEmail: ap.Email, ExpiresAt: expires, CreatedAt: time.Now().UTC(),
+			}
+			if err := a.Store.SaveLink(ctx, link); err != nil {
+				return "", err
+			}
+			msg, err := approvalEmail(approvalData{
+				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
+				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
+				URL: a.BaseURL + "/approve/" + token, Expires: expires, Reminder: req.Reminder,
+			})
+			if err != nil {
+				return "", err
+			}
+			msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
+			return link.ID, a.Mail.Send(ctx, msg)
+		})
+		if err != nil {
+			return asTemporal(err)
+		}
+	}
+	return nil
+}
+
+// Notify emails staff about a post: the author, plus the client's admins for escalations.
+// Per recipient the effect key is post/<id>/v<version>/r<round>/<kind>/<email>.
+func (a *Activities) Notify(ctx context.Context, n Notification) error {
+	post, err := a.Store.Post(ctx, n.PostID)
+	if err != nil {
+		return asTemporal(err)
+	}
+	client, err := a.Store.Client(ctx, n.ClientID)
+	if err != nil {
+		return asTemporal(err)
+	}
+	var to []store.User
+	if author, err := a.Store.UserByID(ctx, n.AuthorID); err == nil && author.DisabledAt == nil {
+		to = append(to, *author)
+	} else if err != nil && !greenlight.IsCode(err, greenlight.ENOTFOUND) {
+		return asTemporal(err)
+	}
+	if n.Kind == NotifyEscalation {
+		admins, err := a.Store.UsersWithRole(ctx, greenlight.RoleAdmin, n.ClientID)
+		if err != nil {
+			return asTemporal(err)
+		}
+		for _, u := range admins {
+			if u.ID != n.AuthorID {
+				to = append(to, u)
+			}
+		}
+	}
+	for _, u := range to {
+		key := fmt.Sprintf("post/%s/v%d/r%d/%s/%s", n.PostID, n.Version, n.Round, n.Kind, u.Email)
+		err := a.once(ctx, key, "email", func() (string, error) {
+			msg, err := notificationEmail(notificationData{
+				Kind: n.Kind, Recipient: u.Name, Client: client.Name, Title: post.Title, Version: n.Version,
+				PublishAt: post.PublishAt, Comment: n.Comment, URL: a.BaseURL + "/posts/" + n.PostID,
+				EscalateAfter: post.EscalateAfter,
+			})
+			if err != nil {
+				return "", err
+			}
+			msg.Key, msg.To, msg.ToName = key, u.Email, u.Name
+			return "", a.Mail.Send(ctx, msg)
+		})
+		if err != nil {
+			return asTemporal(err)
+		}
+	}
+	return nil
+}
+
+// Publish publishes one version of a post on one channel, once, under the effect key
+// post/<id>/v<version>/publish/<channel> (sent to webhooks as the Idempotency-Key). It
+// refuses a version that is no longer the post's current one.
+func (a *Activities) Publish(ctx context.Context, req PublishRequest) (string, error) {
+	key := fmt.Sprintf("post/%s/v%d/publish/%s", req.PostID, req.Version, req.Channel)
+	var ref string
+	err := a.once(ctx, key, "publish", func() (string, error) {
+		post, err := a.Store.Post(ctx, req.PostID)
+		if err != nil {
+			return "", err
+		}
+		if post.Version != req.Version {
+			return "", greenlight.Errorf(greenlight.ECONFLICT, "version %d was replaced by version %d", req.Version, post.Version)
+		}
+		v, err := a.Store.PostVersion(ctx, req.PostID, req.Version)
+		if err != nil {
+			return "", err
+		}
+		client, err := a.Store.Client(ctx, req.ClientID)
+		if err != nil {
+			return "", err
+		}
+		ref, err = a.Publisher.Publish(ctx, publish.Publication{
+			Key: key, ClientID: req.ClientID, PostID: req.PostID, Version: req.Version, Channel: req.Channel,
+			Title: v.Title, Body: v.Body, MediaURLs: v.MediaURLs, PublishAt: post.PublishAt, WebhookURL: client.WebhookURL,
+		})
+		return ref, err
+	}, &ref)
+	return ref, asTemporal(err)
+}
+
+// once runs f unless the effect named key already completed, then records it done. The
+// optional out receives f's result, or the stored one when the effect was done before.
+func (a *Activities) once(ctx context.Context, key, kind string, f func() (string, error), out ...*string) error {
+	done, result, err := a.Store.BeginEffect(ctx, key, kind)
+	if err != nil {
+		return err
+	}
+	if !done {
+		if result, err = f(); err != nil {
+			return err
+		}
+		if err := a.Store.FinishEffect(ctx, key, result); err != nil {
+			return err
+		}
+	}
+	for _, o := range out {
+		*o = result
+	}
+	return nil
+}
+
+func (a *Activities) linkTTL() time.Duration {
+	if a.LinkTTL > 0 {
+		return a.LinkTTL
+	}
+	return greenlight.DefaultLinkTTL
+}
+
+// asTemporal makes domain errors that retrying cannot fix non-retryable, with the code as
+// the error type; other errors stay retryable.
+func asTemporal(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch code := greenlight.ErrorCode(err); code {
+	case greenlight.EINVALID, greenlight.ENOTFOUND, greenlight.ECONFLICT, greenlight.EFORBIDDEN, greenlight.EGONE:
+		return temporal.NewNonRetryableApplicationError(greenlight.ErrorMessage(err), code, err)
+	default:
+		return err
+	}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,141 @@
+package activities
+
+import (
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/greenlight/greenlight/mail"
+)
+
+type approvalData struct {
+	Agency, Client, Approver, Title, Body, URL string
+	Channels                                   []string
+	PublishAt, Expires                         time.Time
+	Version                                    int
+	Reminder                                   bool
+}
+
+type notificationData struct {
+	Kind, Recipient, Client, Title, Comment, URL string
+	Version                                      int
+	PublishAt                                    time.Time
+	EscalateAfter                                time.Duration
+}
+
+var funcs = map[string]any{
+	"join": strings.Join,
+	"when": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },
+}
+
+var (
+	approvalSubject = texttemplate.Must(texttemplate.New("").Funcs(funcs).Parse(
+		`{{if .Reminder}}Reminder: {{end}}[{{.Client}}] Approval needed: {{.Title}}`))
+	approvalText = texttemplate.Must(texttemplate.New("").Funcs(funcs).Parse(`Hello {{.Approver}},
+
+{{if .Reminder}}This is a reminder: {{end}}{{.Agency}} has prepared a post for {{.Client}} and needs your approval.
+
+  Title:      {{.Title}}
+  Channels:   {{join .Channels ", "}}
+  Publish at: {{when .PublishAt}}
+  Version:    {{.Version}}
+
+{{.Body}}
+
+Approve it or request changes here:
+{{.URL}}
+
+This link is personal, works once, for this exact version only, until {{when .Expires}}.
+Opening it changes nothing: only your decision on the page does.
+`))
+	approvalHTML = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).Parse(`<!doctype html>
+<html><body style="font-family:sans-serif;max-width:600px;margin:auto;color:#1a1a1a">
+<p>Hello {{.Approver}},</p>
+<p>{{if .Reminder}}This is a reminder: {{end}}{{.Agency}} has prepared a post for <strong>{{.Client}}</strong> and needs your approval.</p>
+<table style="border-collapse:collapse">
+<tr><td style="padding:2px 8px 2px 0;color:#555">Title</td><td><strong>{{.Title}}</strong></td></tr>
+<tr><td style="padding:2px 8px 2px 0;color:#555">Channels</td><td>{{join .Channels ", "}}</td></tr>
+<tr><td style="padding:2px 8px 2px 0;color:#555">Publish at</td><td>{{when .PublishAt}}</td></tr>
+<tr><td style="padding:2px 8px 2px 0;color:#555">Version</td><td>{{.Version}}</td></tr>
+</table>
+<blockquote style="white-space:pre-wrap;border-left:3px solid #ccc;margin:16px 0;padding-left:12px">{{.Body}}</blockquote>
+<p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the post</a></p>
+<p style="color:#555;font-size:90%">This link is personal, works once, for this exact version only, until {{when .Expires}}. Opening it changes nothing: only your decision on the page does.</p>
+</body></html>`))
+
+	notificationSubjects = map[string]string{
+		NotifyEscalation:       "[{{.Client}}] No client decision yet: {{.Title}}",
+		NotifyExpired:          "[{{.Client}}] Post expired before approval: {{.Title}}",
+		NotifyChangesRequested: "[{{.Client}}] Client requested changes: {{.Title}}",
+		NotifyFailed:           "[{{.Client}}] Publishing failed: {{.Title}}",
+	}
+	notificationBodies = map[string]string{
+		NotifyEscalation:       "The client has not decided on version {{.Version}} after {{.EscalateAfter}}. It is due to publish on {{when .PublishAt}}; if nobody approves by then it expires.",
+		NotifyExpired:          "The publish time ({{when .PublishAt}}) passed before the client approved version {{.Version}}. The post was not published and is now expired.",
+		NotifyChangesRequested: "The client requested changes on version {{.Version}}:\n\n{{.Comment}}\n\nEdit the post and submit it again.",
+		NotifyFailed:           "Version {{.Version}} could not be published: {{.Comment}}",
+	}
+	notificationText = texttemplate.Must(texttemplate.New("").Parse(`Hello {{.Recipient}},
+
+{{.Message}}
+
+{{.URL}}
+`))
+	notificationHTML = htmltemplate.Must(htmltemplate.New("").Parse(`<!doctype html>
+<html><body style="font-family:sans-serif;max-width:600px;margin:auto;color:#1a1a1a">
+<p>Hello {{.Recipient}},</p><p style="white-space:pre-wrap">{{.Message}}</p>
+<p><a href="{{.URL}}">Open the post</a></p></body></html>`))
+)
+
+func approvalEmail(d approvalData) (mail.Message, error) {
+	var m mail.Message
+	var err error
+	if m.Subject, err = execText(approvalSubject, d); err != nil {
+		return m, err
+	}
+	if m.Text, err = execText(approvalText, d); err != nil {
+		return m, err
+	}
+	var sb strings.Builder
+	if err := approvalHTML.Execute(&sb, d); err != nil {
+		return m, err
+	}
+	m.HTML = sb.String()
+	return m, nil
+}
+
+func notificationEmail(d notificationData) (mail.Message, error) {
+	var m mail.Message
+	subject, err := texttemplate.New("").Funcs(funcs).Parse(notificationSubjects[d.Kind])
+	if err != nil {
+		return m, err
+	}
+	body, err := texttemplate.New("").Funcs(funcs).Parse(notificationBodies[d.Kind])
+	if err != nil {
+		return m, err
+	}
+	if m.Subject, err = execText(subject, d); err != nil {
+		return m, err
+	}
+	msg, err := execText(body, d)
+	if err != nil {
+		return m, err
+	}
+	page := struct{ Recipient, Message, URL string }{d.Recipient, msg, d.URL}
+	if m.Text, err = execText(notificationText, page); err != nil {
+		return m, err
+	}
+	var sb strings.Builder
+	if err := notificationHTML.Execute(&sb, page); err != nil {
+		return m, err
+	}
+	m.HTML = sb.String()
+	return m, nil
+}
+
+func execText(t *texttemplate.Template, data any) (string, error) {
+	var sb strings.Builder
+	err := t.Execute(&sb, data)
+	return sb.String(), err
+}

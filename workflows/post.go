@@ -1,0 +1,739 @@
+// Package workflows holds Greenlight's Temporal workflows: one PostApproval per post (the
+// source of truth for its state) and one Crisis per crisis. Decisions enter as Updates whose
+// validators reject what the current state forbids, before anything is written to history.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/activities"
+)
+
+// Message names of the post workflow.
+const (
+	CreateUpdate         = "create"
+	EditUpdate           = "edit"
+	SubmitUpdate         = "submit"
+	ReviewUpdate         = "review"
+	ClientDecisionUpdate = "client_decision"
+	CancelUpdate         = "cancel"
+	StateQuery           = "state"
+)
+
+// PostWorkflowID is the workflow ID of a post: one workflow per post, ever.
+func PostWorkflowID(postID string) string { return "post:" + postID }
+
+// PostInput starts a post's workflow with its first version.
+type PostInput struct {
+	PostID        string
+	ClientID      string
+	Author        greenlight.Actor
+	Content       greenlight.Content
+	PublishAt     time.Time
+	ReminderAfter time.Duration
+	EscalateAfter time.Duration
+}
+
+// PostResult is the final state of a post.
+type PostResult struct {
+	Status      greenlight.PostStatus
+	Version     int
+	PublishedAt *time.Time
+}
+
+// PostView is what every post Update returns: the state after the decision.
+type PostView struct {
+	Status   greenlight.PostStatus
+	Version  int
+	Revision int64
+}
+
+// CreateRequest records version 1; it is sent with the start (update-with-start).
+type CreateRequest struct{}
+
+// EditRequest changes a post: any content field creates a new version and returns the post
+// to draft; publish time and timer settings alone change in place. BaseVersion, when not 0,
+// must be the current version.
+type EditRequest struct {
+	Actor         greenlight.Actor
+	BaseVersion   int
+	Title         *string
+	Body          *string
+	Channels      *[]string
+	MediaURLs     *[]string
+	PublishAt     *time.Time
+	ReminderAfter *time.Duration
+	EscalateAfter *time.Duration
+}
+
+// SubmitRequest sends the current draft to internal review.
+type SubmitRequest struct {
+	Actor greenlight.Actor
+}
+
+// ReviewRequest is a staff reviewer's decision on one version.
+type ReviewRequest struct {
+	Actor    greenlight.Actor
+	Version  int
+	Decision string
+	Comment  string
+}
+
+// ClientDecisionRequest is a client approver's decision from an emailed link.
+type ClientDecisionRequest struct {
+	Approver greenlight.Actor
+	Version  int
+	Decision string
+	Comment  string
+}
+
+// CancelRequest stops a post before it is published.
+type CancelRequest struct {
+	Actor  greenlight.Actor
+	Reason string
+}
+
+// PostState is the workflow's state, returned by StateQuery.
+type PostState struct {
+	Created       bool
+	Status        greenlight.PostStatus
+	Version       int
+	Content       greenlight.Content
+	AuthorID      string
+	PublishAt     time.Time
+	ReminderAfter time.Duration
+	EscalateAfter time.Duration
+	Round         int
+	Policy        string
+	Approvers     []activities.Approver
+	Approved      []string // approver ids who approved in this round
+	Decided       []string // approver ids who decided in this round
+	AwaitingSince time.Time
+	Reminded      bool
+	Escalated     bool
+	Held          bool
+	Publishing    bool
+	PublishedAt   *time.Time
+	Revision      int64
+	Seq           int
+	CreatedAt     time.Time
+}
+
+// PostApproval runs one post from draft to a final state.
+func PostApproval(ctx workflow.Context, in PostInput) (PostResult, error) {
+	r := &postRun{in: in}
+	if err := r.setup(ctx); err != nil {
+		return PostResult{}, err
+	}
+	return r.run(ctx)
+}
+
+type postRun struct {
+	in       PostInput
+	st       PostState
+	mu       workflow.Mutex
+	wake     bool // a handler changed something the main loop waits on
+	inflight int  // side effects still running
+}
+
+// change collects what one step adds, to record in one write.
+type change struct {
+	version   *activities.VersionRecord
+	decisions []activities.DecisionRecord
+	events    []activities.EventRecord
+}
+
+var a *activities.Activities
+
+func (r *postRun) setup(ctx workflow.Context) error {
+	r.mu = workflow.NewMutex(ctx)
+	r.st = PostState{
+		Status: greenlight.StatusDraft, Content: r.in.Content, AuthorID: r.in.Author.ID,
+		PublishAt: r.in.PublishAt, ReminderAfter: r.in.ReminderAfter, EscalateAfter: r.in.EscalateAfter,
+	}
+	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PostState, error) { return r.st, nil }); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{CreateUpdate, r.create, r.checkCreate},
+		{EditUpdate, r.edit, r.checkEdit},
+		{SubmitUpdate, r.submit, r.checkSubmit},
+		{ReviewUpdate, r.review, r.checkReview},
+		{ClientDecisionUpdate, r.clientDecision, r.checkClientDecision},
+		{CancelUpdate, r.cancel, r.checkCancel},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
+			workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *postRun) run(ctx workflow.Context) (PostResult, error) {
+	// The create update arrives with the start; nothing happens before it is recorded.
+	if err := workflow.Await(ctx, func() bool { return r.st.Created }); err != nil {
+		return PostResult{}, err
+	}
+	for !(r.st.Status.Final() && r.inflight == 0) {
+		r.wake = false
+		ready := func() bool { return r.wake || (r.st.Status.Final() && r.inflight == 0) }
+		if at := r.nextDeadline(); at.IsZero() {
+			if err := workflow.Await(ctx, ready); err != nil {
+				return PostResult{}, err
+			}
+		} else if d := at.Sub(workflow.Now(ctx)); d > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, d, ready); err != nil {
+				return PostResult{}, err
+			}
+		}
+		if err := r.fireDue(ctx); err != nil {
+			return PostResult{}, err
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return PostResult{}, err
+	}
+	return PostResult{Status: r.st.Status, Version: r.st.Version, PublishedAt: r.st.PublishedAt}, nil
+}
+
+// nextDeadline is the earliest time something happens without a decision, zero if none.
+func (r *postRun) nextDeadline() time.Time {
+	st := r.st
+	var next time.Time
+	earliest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	switch {
+	case st.Publishing:
+	case st.Status.BeforeApproval():
+		earliest(st.PublishAt) // expiry
+		if st.Status == greenlight.StatusAwaitingClient {
+			if !st.Reminded {
+				earliest(st.AwaitingSince.Add(st.ReminderAfter))
+			}
+			if !st.Escalated {
+				earliest(st.AwaitingSince.Add(st.EscalateAfter))
+			}
+		}
+	case st.Status == greenlight.StatusScheduled && !st.Held:
+		earliest(st.PublishAt)
+	}
+	return next
+}
+
+// fireDue runs every timer-driven step whose time has come.
+func (r *postRun) fireDue(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	due := func(t time.Time) bool { return !now.Before(t) }
+	st := r.st
+	switch {
+	case st.Publishing:
+		return nil
+	case st.Status.BeforeApproval() && due(st.PublishAt):
+		return r.expire(ctx)
+	case st.Status == greenlight.StatusAwaitingClient:
+		if !st.Reminded && due(st.AwaitingSince.Add(st.ReminderAfter)) {
+			if err := r.remind(ctx); err != nil {
+				return err
+			}
+		}
+		if !st.Escalated && due(st.AwaitingSince.Add(st.EscalateAfter)) {
+			return r.escalate(ctx)
+		}
+	case st.Status == greenlight.StatusScheduled && !st.Held && due(st.PublishAt):
+		return r.publish(ctx)
+	}
+	return nil
+}
+
+// step runs one state change under the mutex: check again (the state may have moved since
+// the validator ran), mutate, then record the new projection before returning.
+func (r *postRun) step(ctx workflow.Context, check func() error, mutate func(ctx workflow.Context, c *change) error) (PostView, error) {
+	if err := r.mu.Lock(ctx); err != nil {
+		return PostView{}, err
+	}
+	defer r.mu.Unlock()
+	if check != nil {
+		if err := check(); err != nil {
+			return PostView{}, err
+		}
+	}
+	c := &change{}
+	if err := mutate(ctx, c); err != nil {
+		return PostView{}, err
+	}
+	if err := r.record(ctx, c); err != nil {
+		return PostView{}, err
+	}
+	r.wake = true
+	return r.view(), nil
+}
+
+func (r *postRun) view() PostView {
+	return PostView{Status: r.st.Status, Version: r.st.Version, Revision: r.st.Revision}
+}
+
+func (r *postRun) event(ctx workflow.Context, c *change, actor greenlight.Actor, action, comment string) {
+	r.st.Seq++
+	c.events = append(c.events, activities.EventRecord{
+		Seq: r.st.Seq, At: workflow.Now(ctx), Actor: actor, Action: action, Version: r.st.Version, Comment: comment,
+	})
+}
+
+func (r *postRun) decision(ctx workflow.Context, c *change, stage string, actor greenlight.Actor, decision, comment string) {
+	r.st.Seq++
+	c.decisions = append(c.decisions, activities.DecisionRecord{
+		Seq: r.st.Seq, Version: r.st.Version, Stage: stage, Round: r.st.Round, Actor: actor,
+		Decision: decision, Comment: comment, At: workflow.Now(ctx),
+	})
+}
+
+func (r *postRun) record(ctx workflow.Context, c *change) error {
+	r.st.Revision++
+	now := workflow.Now(ctx)
+	st := r.st
+	rec := activities.PostRecord{
+		Post: activities.PostSnapshot{
+			ID: r.in.PostID, ClientID: r.in.ClientID, AuthorID: st.AuthorID, Content: st.Content,
+			PublishAt: st.PublishAt, Status: st.Status, Version: st.Version,
+			ReminderAfter: st.ReminderAfter, EscalateAfter: st.EscalateAfter, Held: st.Held,
+			PublishedAt: st.PublishedAt, Revision: st.Revision, CreatedAt: st.CreatedAt, UpdatedAt: now,
+		},
+		NewVersion: c.version, Decisions: c.decisions, Events: c.events,
+	}
+	return workflow.ExecuteLocalActivity(localCtx(ctx), a.RecordPost, rec).Get(ctx, nil)
+}
+
+// --- validators (they read state, never change it) ---
+
+func (r *postRun) checkCreate(ctx workflow.Context, _ CreateRequest) error {
+	if r.st.Created {
+		return fail(greenlight.ECONFLICT, "post already exists")
+	}
+	return nil
+}
+
+func (r *postRun) checkOpen() error {
+	switch {
+	case !r.st.Created:
+		return fail(greenlight.ECONFLICT, "post is not created yet")
+	case r.st.Status.Final():
+		return fail(greenlight.ECONFLICT, "post is %s", r.st.Status)
+	case r.st.Publishing:
+		return fail(greenlight.ECONFLICT, "post is being published")
+	}
+	return nil
+}
+
+func (r *postRun) checkEdit(ctx workflow.Context, req EditRequest) error {
+	if err := r.checkOpen(); err != nil {
+		return err
+	}
+	if req.BaseVersion != 0 && req.BaseVersion != r.st.Version {
+		return fail(greenlight.ECONFLICT, "version %d is stale: the post is at version %d", req.BaseVersion, r.st.Version)
+	}
+	if req.Title != nil && *req.Title == "" {
+		return fail(greenlight.EINVALID, "title: must not be empty")
+	}
+	if req.Channels != nil && len(*req.Channels) == 0 {
+		return fail(greenlight.EINVALID, "channels: at least one channel is required")
+	}
+	return nil
+}
+
+func (r *postRun) checkSubmit(ctx workflow.Context, _ SubmitRequest) error {
+	if err := r.checkOpen(); err != nil {
+		return err
+	}
+	switch r.st.Status {
+	case greenlight.StatusDraft:
+		return nil
+	case greenlight.StatusChangesRequested:
+		return fail(greenlight.ECONFLICT, "changes were requested on version %d: edit the post before submitting it again", r.st.Version)
+	default:
+		return fail(greenlight.ECONFLICT, "only a draft can be submitted; the post is %s", r.st.Status)
+	}
+}
+
+func (r *postRun) checkReview(ctx workflow.Context, req ReviewRequest) error {
+	if err := r.checkOpen(); err != nil {
+		return err
+	}
+	switch {
+	case r.st.Status != greenlight.StatusInReview:
+		return fail(greenlight.ECONFLICT, "post is %s, not in review", r.st.Status)
+	case req.Version != r.st.Version:
+		return fail(greenlight.ECONFLICT, "version %d is stale: the post is at version %d", req.Version, r.st.Version)
+	case req.Actor.ID == r.st.AuthorID:
+		return fail(greenlight.EFORBIDDEN, "the author cannot review their own post")
+	}
+	return checkDecision(req.Decision, req.Comment)
+}
+
+func checkDecision(decision, comment string) error {
+	switch decision {
+	case greenlight.DecisionApprove:
+		return nil
+	case greenlight.DecisionRequestChanges:
+		if comment == "" {
+			return fail(greenlight.EINVALID, "comment: required when requesting changes")
+		}
+		return nil
+	default:
+		return fail(greenlight.EINVALID, "decision: must be approve or request_changes")
+	}
+}
+
+func (r *postRun) checkClientDecision(ctx workflow.Context, req ClientDecisionRequest) error {
+	// A link for a replaced version must never decide on the current text: version first.
+	if req.Version != r.st.Version {
+		return fail(greenlight.EGONE, "version %d was replaced by version %d", req.Version, r.st.Version)
+	}
+	if err := r.checkOpen(); err != nil {
+		return err
+	}
+	if r.st.Status != greenlight.StatusAwaitingClient {
+		return fail(greenlight.ECONFLICT, "post is %s, not awaiting the client", r.st.Status)
+	}
+	if !slices.ContainsFunc(r.st.Approvers, func(ap activities.Approver) bool { return ap.ID == req.Approver.ID }) {
+		return fail(greenlight.EFORBIDDEN, "not an approver of this version")
+	}
+	if slices.Contains(r.st.Decided, req.Approver.ID) {
+		return fail(greenlight.EGONE, "a decision was already recorded for this approver")
+	}
+	return checkDecision(req.Decision, req.Comment)
+}
+
+func (r *postRun) checkCancel(ctx workflow.Context, _ CancelRequest) error {
+	return r.checkOpen()
+}
+
+// --- update handlers ---
+
+func (r *postRun) create(ctx workflow.Context, req CreateRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkCreate(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		r.st.Created = true
+		r.st.Version = 1
+		r.st.CreatedAt = workflow.Now(ctx)
+		c.version = &activities.VersionRecord{Version: 1, Content: r.st.Content, AuthorID: r.in.Author.ID, At: r.st.CreatedAt}
+		r.event(ctx, c, r.in.Author, "created", "")
+		return nil
+	})
+}
+
+func (r *postRun) edit(ctx workflow.Context, req EditRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkEdit(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		content := r.st.Content
+		if req.Title != nil {
+			content.Title = *req.Title
+		}
+		if req.Body != nil {
+			content.Body = *req.Body
+		}
+		if req.Channels != nil {
+			content.Channels = slices.Clone(*req.Channels)
+		}
+		if req.MediaURLs != nil {
+			content.MediaURLs = slices.Clone(*req.MediaURLs)
+		}
+		if !content.Equal(r.st.Content) {
+			was := r.st.Status
+			r.st.Content = content
+			r.st.Version++
+			r.st.Status = greenlight.StatusDraft
+			r.resetRound()
+			c.version = &activities.VersionRecord{Version: r.st.Version, Content: content, AuthorID: req.Actor.ID, At: workflow.Now(ctx)}
+			note := ""
+			if was != greenlight.StatusDraft {
+				note = fmt.Sprintf("was %s; pending approvals of version %d are void", was, r.st.Version-1)
+			}
+			r.event(ctx, c, req.Actor, "edited", note)
+		}
+		if req.PublishAt != nil && !req.PublishAt.Equal(r.st.PublishAt) {
+			note := fmt.Sprintf("publish time %s → %s", r.st.PublishAt.UTC().Format(time.RFC3339), req.PublishAt.UTC().Format(time.RFC3339))
+			r.st.PublishAt = *req.PublishAt
+			r.event(ctx, c, req.Actor, "rescheduled", note)
+		}
+		if req.ReminderAfter != nil && *req.ReminderAfter != r.st.ReminderAfter ||
+			req.EscalateAfter != nil && *req.EscalateAfter != r.st.EscalateAfter {
+			if req.ReminderAfter != nil {
+				r.st.ReminderAfter = *req.ReminderAfter
+			}
+			if req.EscalateAfter != nil {
+				r.st.EscalateAfter = *req.EscalateAfter
+			}
+			r.event(ctx, c, req.Actor, "timers_changed",
+				fmt.Sprintf("reminder after %s, escalation after %s", r.st.ReminderAfter, r.st.EscalateAfter))
+		}
+		return nil
+	})
+}
+
+// resetRound forgets the client round of a replaced version.
+func (r *postRun) resetRound() {
+	r.st.Approvers, r.st.Approved, r.st.Decided = nil, nil, nil
+	r.st.Reminded, r.st.Escalated = false, false
+	r.st.AwaitingSince = time.Time{}
+}
+
+func (r *postRun) submit(ctx workflow.Context, req SubmitRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkSubmit(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		r.st.Status = greenlight.StatusInReview
+		r.event(ctx, c, req.Actor, "submitted", "")
+		return nil
+	})
+}
+
+func (r *postRun) review(ctx workflow.Context, req ReviewRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkReview(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		if req.Decision == greenlight.DecisionRequestChanges {
+			r.decision(ctx, c, "internal", req.Actor, req.Decision, req.Comment)
+			r.st.Status = greenlight.StatusChangesRequested
+			r.event(ctx, c, req.Actor, "review_changes_requested", req.Comment)
+			return nil
+		}
+		var ca activities.ClientApprovers
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.ClientApprovers, r.in.ClientID).Get(ctx, &ca); err != nil {
+			return err
+		}
+		if len(ca.Approvers) == 0 {
+			return fail(greenlight.ECONFLICT, "the client has no approvers: add one before approving")
+		}
+		r.decision(ctx, c, "internal", req.Actor, req.Decision, req.Comment)
+		r.event(ctx, c, req.Actor, "review_approved", req.Comment)
+		r.st.Round++
+		r.resetRound()
+		r.st.Status = greenlight.StatusAwaitingClient
+		r.st.Policy = ca.Policy
+		r.st.Approvers = ca.Approvers
+		r.st.AwaitingSince = workflow.Now(ctx)
+		r.event(ctx, c, greenlight.System, "client_approval_requested", approverNames(ca.Approvers))
+		r.requestApproval(ctx, ca.Approvers, false)
+		return nil
+	})
+}
+
+func approverNames(as []activities.Approver) string {
+	s := ""
+	for i, ap := range as {
+		if i > 0 {
+			s += ", "
+		}
+		s += ap.Name + " <" + ap.Email + ">"
+	}
+	return s
+}
+
+func (r *postRun) clientDecision(ctx workflow.Context, req ClientDecisionRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkClientDecision(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		st := &r.st
+		r.decision(ctx, c, "client", req.Approver, req.Decision, req.Comment)
+		st.Decided = append(st.Decided, req.Approver.ID)
+		if req.Decision == greenlight.DecisionRequestChanges {
+			st.Status = greenlight.StatusChangesRequested
+			r.event(ctx, c, req.Approver, "client_changes_requested", req.Comment)
+			r.notify(ctx, activities.NotifyChangesRequested, req.Comment)
+			return nil
+		}
+		st.Approved = append(st.Approved, req.Approver.ID)
+		r.event(ctx, c, req.Approver, "client_approved", req.Comment)
+		if st.Policy == greenlight.PolicyAll && len(st.Approved) < len(st.Approvers) {
+			return nil
+		}
+		st.Status = greenlight.StatusScheduled
+		r.event(ctx, c, greenlight.System, "scheduled", "publish at "+st.PublishAt.UTC().Format(time.RFC3339))
+		return nil
+	})
+}
+
+func (r *postRun) cancel(ctx workflow.Context, req CancelRequest) (PostView, error) {
+	return r.step(ctx, func() error { return r.checkCancel(ctx, req) }, func(ctx workflow.Context, c *change) error {
+		r.st.Status = greenlight.StatusCancelled
+		r.event(ctx, c, req.Actor, "cancelled", req.Reason)
+		return nil
+	})
+}
+
+// --- timer-driven steps ---
+
+func (r *postRun) expire(ctx workflow.Context) error {
+	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+		r.event(ctx, c, greenlight.System, "expired",
+			fmt.Sprintf("publish time passed while %s; never published", r.st.Status))
+		r.st.Status = greenlight.StatusExpired
+		r.notify(ctx, activities.NotifyExpired, "")
+		return nil
+	})
+	return err
+}
+
+func (r *postRun) remind(ctx workflow.Context) error {
+	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+		r.st.Reminded = true
+		var waiting []activities.Approver
+		for _, ap := range r.st.Approvers {
+			if !slices.Contains(r.st.Decided, ap.ID) {
+				waiting = append(waiting, ap)
+			}
+		}
+		r.event(ctx, c, greenlight.System, "client_reminded", approverNames(waiting))
+		r.requestApproval(ctx, waiting, true)
+		return nil
+	})
+	return err
+}
+
+func (r *postRun) escalate(ctx workflow.Context) error {
+	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+		r.st.Escalated = true
+		r.event(ctx, c, greenlight.System, "escalated",
+			fmt.Sprintf("no client decision after %s: author and admins notified", r.st.EscalateAfter))
+		r.notify(ctx, activities.NotifyEscalation, "")
+		return nil
+	})
+	return err
+}
+
+// publish sends the approved version to every channel, then records the outcome. Edits
+// and cancellation are refused while it runs.
+func (r *postRun) publish(ctx workflow.Context) error {
+	if err := r.mu.Lock(ctx); err != nil {
+		return err
+	}
+	r.st.Publishing = true
+	r.mu.Unlock()
+
+	version := r.st.Version
+	futures := make([]workflow.Future, len(r.st.Content.Channels))
+	for i, ch := range r.st.Content.Channels {
+		futures[i] = workflow.ExecuteActivity(publishCtx(ctx), a.Publish, activities.PublishRequest{
+			PostID: r.in.PostID, ClientID: r.in.ClientID, Version: version, Channel: ch,
+		})
+	}
+	var done, failed []string
+	var firstErr error
+	for i, f := range futures {
+		if err := f.Get(ctx, nil); err != nil {
+			failed = append(failed, r.st.Content.Channels[i])
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		done = append(done, r.st.Content.Channels[i])
+	}
+	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+		r.st.Publishing = false
+		now := workflow.Now(ctx)
+		if firstErr != nil {
+			r.st.Status = greenlight.StatusFailed
+			note := fmt.Sprintf("failed on %v: %s", failed, errorMessage(firstErr))
+			if len(done) > 0 {
+				note += fmt.Sprintf("; published on %v", done)
+			}
+			r.event(ctx, c, greenlight.System, "publish_failed", note)
+			r.notify(ctx, activities.NotifyFailed, note)
+			return nil
+		}
+		r.st.Status = greenlight.StatusPublished
+		r.st.PublishedAt = &now
+		r.event(ctx, c, greenlight.System, "published", fmt.Sprintf("on %v", done))
+		return nil
+	})
+	return err
+}
+
+// --- side effects, run beside the main loop so a slow mail server delays no timer ---
+
+func (r *postRun) spawn(ctx workflow.Context, f func(ctx workflow.Context) error, what string) {
+	r.inflight++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { r.inflight--; r.wake = true }()
+		if err := f(ctx); err != nil {
+			workflow.GetLogger(ctx).Error("side effect failed", "effect", what, "error", err)
+			_, _ = r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+				r.event(ctx, c, greenlight.System, "notification_failed", what+": "+errorMessage(err))
+				return nil
+			})
+		}
+	})
+}
+
+func (r *postRun) requestApproval(ctx workflow.Context, to []activities.Approver, reminder bool) {
+	req := activities.ApprovalRequest{
+		PostID: r.in.PostID, ClientID: r.in.ClientID, Version: r.st.Version, Round: r.st.Round,
+		Approvers: to, Reminder: reminder,
+	}
+	what := "approval request"
+	if reminder {
+		what = "approval reminder"
+	}
+	r.spawn(ctx, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(mailCtx(ctx), a.RequestApproval, req).Get(ctx, nil)
+	}, what)
+}
+
+func (r *postRun) notify(ctx workflow.Context, kind, comment string) {
+	n := activities.Notification{
+		Kind: kind, PostID: r.in.PostID, ClientID: r.in.ClientID, AuthorID: r.st.AuthorID,
+		Version: r.st.Version, Round: r.st.Round, Comment: comment,
+	}
+	r.spawn(ctx, func(ctx workflow.Context) error {
+		return workflow.ExecuteActivity(mailCtx(ctx), a.Notify, n).Get(ctx, nil)
+	}, kind+" notification")
+}
+
+// --- options and errors ---
+
+func localCtx(ctx workflow.Context) workflow.Context {
+	// Projection writes retry until the database is back: a decision is never half-recorded.
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 30 * time.Second},
+	})
+}
+
+func mailCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+}
+
+func publishCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+}
+
+// fail returns a non-retryable application error whose type is a greenlight error code,
+// which the API maps back to an HTTP status.
+func fail(code, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), code, nil)
+}
+
+func errorMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}

@@ -1,0 +1,286 @@
+// Package api is Greenlight's HTTP surface, one Fiber app: the JSON API under /api/v1
+// (API-key auth), the client approval pages under /approve, health checks, and in dev mode
+// the mail catcher. Domain errors become HTTP statuses in one place, ErrorHandler.
+package api
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/template/html/v2"
+	"go.temporal.io/sdk/client"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/service"
+	"github.com/greenlight/greenlight/store"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// Config holds the app's dependencies and settings.
+type Config struct {
+	Service  *service.Service
+	Store    *store.Store
+	Temporal client.Client
+	Log      *slog.Logger
+	// Agency is the agency's name on client pages.
+	Agency string
+	// ApproveRateLimit is how many /approve requests one IP may make per minute.
+	ApproveRateLimit int
+	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed for client IPs.
+	TrustedProxies []string
+	// Dev enables the mail catcher and publication pages.
+	Dev bool
+}
+
+// New builds the Fiber app with every route.
+func New(cfg Config) *fiber.App {
+	if cfg.ApproveRateLimit <= 0 {
+		cfg.ApproveRateLimit = 30
+	}
+	if cfg.Agency == "" {
+		cfg.Agency = "Greenlight"
+	}
+	views, err := fs.Sub(templates, "templates")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	engine := html.NewFileSystem(http.FS(views), ".html")
+	engine.AddFunc("when", func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST") })
+	engine.AddFunc("isImage", isImage)
+	engine.AddFunc("charLimit", func(ch string) int { return greenlight.Channels[ch] })
+	engine.AddFunc("runes", func(s string) int { return len([]rune(s)) })
+	fcfg := fiber.Config{
+		AppName:               "greenlight",
+		ErrorHandler:          ErrorHandler(cfg.Log),
+		BodyLimit:             1 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		Views:                 engine,
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		fcfg.EnableTrustedProxyCheck = true
+		fcfg.TrustedProxies = cfg.TrustedProxies
+		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	app := fiber.New(fcfg)
+	app.Use(recoverer(cfg.Log), securityHeaders)
+
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", readyz(cfg.Store, cfg.Temporal))
+
+	svc := cfg.Service
+	v1 := app.Group("/api/v1", authenticate(svc))
+	v1.Post("/users", createUser(svc))
+	v1.Post("/clients", createClient(svc))
+	v1.Get("/clients", listClients(svc))
+	v1.Get("/clients/:id", getClient(svc))
+	v1.Post("/posts", createPost(svc))
+	v1.Get("/posts", listPosts(svc))
+	v1.Get("/posts/:id", getPost(svc))
+	v1.Patch("/posts/:id", editPost(svc))
+	v1.Post("/posts/:id/submit", submitPost(svc))
+	v1.Post("/posts/:id/review", reviewPost(svc))
+	v1.Post("/posts/:id/cancel", cancelPost(svc))
+	v1.Use(func(c *fiber.Ctx) error {
+		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
+	})
+
+	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
+	approve.Get("/:token", approvalPage(svc, cfg.Agency))
+	approve.Post("/:token", approvalDecision(svc, cfg.Agency))
+
+	if cfg.Dev {
+		registerDev(app, cfg.Store)
+	}
+	return app
+}
+
+// statusOf maps each domain error code to its HTTP status.
+var statusOf = map[string]int{
+	greenlight.EMALFORMED:    fiber.StatusBadRequest,
+	greenlight.EUNAUTHORIZED: fiber.StatusUnauthorized,
+	greenlight.EFORBIDDEN:    fiber.StatusForbidden,
+	greenlight.ENOTFOUND:     fiber.StatusNotFound,
+	greenlight.ECONFLICT:     fiber.StatusConflict,
+	greenlight.EGONE:         fiber.StatusGone,
+	greenlight.ETOOLARGE:     fiber.StatusRequestEntityTooLarge,
+	greenlight.EINVALID:      fiber.StatusUnprocessableEntity,
+	greenlight.ETOOMANY:      fiber.StatusTooManyRequests,
+	greenlight.EINTERNAL:     fiber.StatusInternalServerError,
+	greenlight.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
+}
+
+// codeOf is the inverse of statusOf, for errors Fiber raises itself (unknown route, body
+// too large, bad method).
+func codeOf(status int) string {
+	for code, s := range statusOf {
+		if s == status {
+			return code
+		}
+	}
+	if status >= 500 {
+		return greenlight.EINTERNAL
+	}
+	return greenlight.EMALFORMED
+}
+
+// ErrorHandler writes every error as {"error":{"code","message"}} with the status of its
+// code, or as an HTML page for browsers on page routes. Only internal errors are logged.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		code, msg := greenlight.ErrorCode(err), greenlight.ErrorMessage(err)
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			code, msg = codeOf(fe.Code), fe.Message
+			if fe.Code == fiber.StatusMethodNotAllowed {
+				code = greenlight.EMALFORMED
+			}
+		}
+		status := statusOf[code]
+		if fe != nil {
+			status = fe.Code
+		}
+		if status == 0 {
+			status = fiber.StatusInternalServerError
+		}
+		if code == greenlight.EINTERNAL {
+			log.Error("request failed", "method", c.Method(), "path", logPath(c), "error", err)
+		}
+		if wantsHTML(c) {
+			c.Status(status)
+			return c.Render("error", fiber.Map{"Title": http.StatusText(status), "Message": msg, "Status": status}, "layout")
+		}
+		return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})
+	}
+}
+
+// wantsHTML reports whether an error should be a page: browser requests outside /api.
+func wantsHTML(c *fiber.Ctx) bool {
+	if strings.HasPrefix(c.Path(), "/api/") {
+		return false
+	}
+	return c.Accepts(fiber.MIMEApplicationJSON, fiber.MIMETextHTML) == fiber.MIMETextHTML &&
+		strings.Contains(c.Get(fiber.HeaderAccept), "html")
+}
+
+func recoverer(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic in handler", "method", c.Method(), "path", logPath(c), "panic", r)
+				err = greenlight.Errorf(greenlight.EINTERNAL, "internal error")
+			}
+		}()
+		return c.Next()
+	}
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	return c.Next()
+}
+
+// linkHeaders keeps tokens in approval URLs out of referrers and caches.
+func linkHeaders(c *fiber.Ctx) error {
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("Cache-Control", "no-store")
+	c.Set("X-Robots-Tag", "noindex")
+	return c.Next()
+}
+
+const userKey = "user"
+
+func authenticate(svc *service.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		auth := c.Get(fiber.HeaderAuthorization)
+		key, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			key = ""
+		}
+		u, err := svc.Authenticate(c.UserContext(), strings.TrimSpace(key))
+		if err != nil {
+			return err
+		}
+		c.Locals(userKey, u)
+		return c.Next()
+	}
+}
+
+func currentUser(c *fiber.Ctx) *store.User {
+	u, _ := c.Locals(userKey).(*store.User)
+	return u
+}
+
+// rateLimit allows max requests per window per client IP, counted in the database so
+// that every API replica shares the budget.
+func rateLimit(st *store.Store, name string, max int, window time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ok, err := st.Hit(c.UserContext(), name+":"+c.IP(), max, window)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			c.Set(fiber.HeaderRetryAfter, "60")
+			return greenlight.Errorf(greenlight.ETOOMANY, "too many requests, try again in a minute")
+		}
+		return c.Next()
+	}
+}
+
+func readyz(st *store.Store, tc client.Client) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+		defer cancel()
+		checks := fiber.Map{"database": "ok", "temporal": "ok"}
+		ready := true
+		if err := st.Ping(ctx); err != nil {
+			checks["database"], ready = err.Error(), false
+		}
+		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			checks["temporal"], ready = err.Error(), false
+		}
+		if !ready {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
+		}
+		return c.JSON(fiber.Map{"status": "ok", "checks": checks})
+	}
+}
+
+func isImage(u string) bool {
+	u = strings.ToLower(u)
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i]
+	}
+	for _, ext := range []string{".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"} {
+		if strings.HasSuffix(u, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+//go:embed static
+var static embed.FS
+
+// logPath is the request path with approval tokens masked: a token in a log is a key.
+func logPath(c *fiber.Ctx) string {
+	if p, ok := strings.CutPrefix(c.Path(), "/approve/"); ok && p != "" {
+		return "/approve/<token>"
+	}
+	return c.Path()
+}

@@ -1,0 +1,45 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/greenlight/greenlight/store"
+)
+
+// registerDev adds the dev mail catcher and publication log (dev mode only).
+func registerDev(app *fiber.App, st *store.Store) {
+	app.Get("/dev/mail.json", func(c *fiber.Ctx) error {
+		ms, err := st.DevMails(c.UserContext(), c.Query("to"), 500)
+		if err != nil {
+			return err
+		}
+		if ms == nil {
+			ms = []store.DevMail{}
+		}
+		return c.JSON(ms)
+	})
+	app.Get("/dev/mail", func(c *fiber.Ctx) error {
+		ms, err := st.DevMails(c.UserContext(), c.Query("to"), 200)
+		if err != nil {
+			return err
+		}
+		return c.Render("dev_mail", fiber.Map{"Title": "Caught mail", "Mails": ms}, "layout")
+	})
+	app.Get("/dev/mail/:id", func(c *fiber.Ctx) error {
+		m, err := st.DevMail(c.UserContext(), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return c.Render("dev_mail_one", fiber.Map{"Title": m.Subject, "Mail": m}, "layout")
+	})
+	app.Get("/dev/publications.json", func(c *fiber.Ctx) error {
+		ps, err := st.DevPublications(c.UserContext(), 500)
+		if err != nil {
+			return err
+		}
+		if ps == nil {
+			ps = []store.DevPublication{}
+		}
+		return c.JSON(ps)
+	})
+}

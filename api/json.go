@@ -1,0 +1,218 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/store"
+)
+
+// decode reads a JSON body into v strictly: bad UTF-8, syntax errors, unknown fields and
+// trailing data are EMALFORMED; a wrong type is EINVALID naming the field.
+func decode(c *fiber.Ctx, v any) error {
+	return decodeJSON(c.Body(), v)
+}
+
+func decodeJSON(body []byte, v any) error {
+	if !utf8.Valid(body) {
+		return greenlight.Errorf(greenlight.EMALFORMED, "request body is not valid UTF-8")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return greenlight.Errorf(greenlight.EMALFORMED, "request body is empty: send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			return greenlight.Errorf(greenlight.EINVALID, "%s: must be %s", typeErr.Field, typeErr.Type.String())
+		case errors.As(err, &syntaxErr):
+			return greenlight.Errorf(greenlight.EMALFORMED, "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+		default:
+			return greenlight.Errorf(greenlight.EMALFORMED, "malformed JSON: %v", err)
+		}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return greenlight.Errorf(greenlight.EMALFORMED, "malformed JSON: unexpected data after the object")
+	}
+	return nil
+}
+
+func parseTime(field string, s *string) (*time.Time, error) {
+	if s == nil {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "%s: must be an RFC 3339 time such as 2026-12-01T09:00:00Z", field)
+	}
+	return &t, nil
+}
+
+func parseDuration(field string, s *string) (*time.Duration, error) {
+	if s == nil {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(*s)
+	if err != nil {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "%s: must be a duration such as 24h or 90m", field)
+	}
+	return &d, nil
+}
+
+// --- responses ---
+
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	ClientIDs []string  `json:"client_ids"`
+	CreatedAt time.Time `json:"created_at"`
+	APIKey    string    `json:"api_key,omitempty"`
+}
+
+func toUser(u *store.User, key string) userJSON {
+	ids := u.ClientIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, ClientIDs: ids, CreatedAt: u.CreatedAt, APIKey: key}
+}
+
+type clientJSON struct {
+	ID             string           `json:"id"`
+	Name           string           `json:"name"`
+	ApprovalPolicy string           `json:"approval_policy"`
+	WebhookURL     string           `json:"webhook_url"`
+	Approvers      []store.Approver `json:"approvers"`
+	CreatedAt      time.Time        `json:"created_at"`
+}
+
+func toClient(c *store.Client) clientJSON {
+	as := c.Approvers
+	if as == nil {
+		as = []store.Approver{}
+	}
+	return clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookURL: c.WebhookURL, Approvers: as, CreatedAt: c.CreatedAt}
+}
+
+type postJSON struct {
+	ID            string         `json:"id"`
+	ClientID      string         `json:"client_id"`
+	AuthorID      string         `json:"author_id"`
+	Title         string         `json:"title"`
+	Body          string         `json:"body"`
+	Channels      []string       `json:"channels"`
+	MediaURLs     []string       `json:"media_urls"`
+	PublishAt     time.Time      `json:"publish_at"`
+	Status        string         `json:"status"`
+	Version       int            `json:"version"`
+	ReminderAfter string         `json:"reminder_after"`
+	EscalateAfter string         `json:"escalate_after"`
+	Held          bool           `json:"held"`
+	PublishedAt   *time.Time     `json:"published_at"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	Versions      []versionJSON  `json:"versions,omitempty"`
+	Approvals     []approvalJSON `json:"approvals,omitempty"`
+	History       []eventJSON    `json:"history,omitempty"`
+}
+
+type versionJSON struct {
+	Version   int       `json:"version"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Channels  []string  `json:"channels"`
+	MediaURLs []string  `json:"media_urls"`
+	AuthorID  string    `json:"author_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type actorJSON struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type approvalJSON struct {
+	Stage    string    `json:"stage"`
+	Version  int       `json:"version"`
+	Round    int       `json:"round"`
+	Actor    actorJSON `json:"actor"`
+	Decision string    `json:"decision"`
+	Comment  string    `json:"comment"`
+	At       time.Time `json:"at"`
+}
+
+type eventJSON struct {
+	At      time.Time `json:"at"`
+	Actor   actorJSON `json:"actor"`
+	Action  string    `json:"action"`
+	Version int       `json:"version"`
+	Comment string    `json:"comment"`
+}
+
+func toPost(p *store.Post) postJSON {
+	return postJSON{
+		ID: p.ID, ClientID: p.ClientID, AuthorID: p.AuthorID, Title: p.Title, Body: p.Body,
+		Channels: nonNil(p.Channels), MediaURLs: nonNil(p.MediaURLs), PublishAt: p.PublishAt, Status: p.Status,
+		Version: p.Version, ReminderAfter: p.ReminderAfter.String(), EscalateAfter: p.EscalateAfter.String(),
+		Held: p.Held, PublishedAt: p.PublishedAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+	}
+}
+
+func toPostDetail(d *store.PostDetail) postJSON {
+	out := toPost(&d.Post)
+	out.Versions = make([]versionJSON, 0, len(d.Versions))
+	for _, v := range d.Versions {
+		out.Versions = append(out.Versions, versionJSON{
+			Version: v.Version, Title: v.Title, Body: v.Body, Channels: nonNil(v.Channels),
+			MediaURLs: nonNil(v.MediaURLs), AuthorID: v.AuthorID, CreatedAt: v.CreatedAt,
+		})
+	}
+	out.Approvals = make([]approvalJSON, 0, len(d.Decisions))
+	for _, a := range d.Decisions {
+		out.Approvals = append(out.Approvals, approvalJSON{
+			Stage: a.Stage, Version: a.Version, Round: a.Round, Actor: actorJSON{a.ActorKind, a.ActorID, a.ActorName},
+			Decision: a.Decision, Comment: a.Comment, At: a.At,
+		})
+	}
+	out.History = make([]eventJSON, 0, len(d.Events))
+	for _, e := range d.Events {
+		out.History = append(out.History, eventJSON{
+			At: e.At, Actor: actorJSON{e.ActorKind, e.ActorID, e.ActorName}, Action: e.Action, Version: e.Version, Comment: e.Comment,
+		})
+	}
+	return out
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// queryInt parses an optional integer query parameter.
+func queryInt(c *fiber.Ctx, name string) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return 0, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != s {
+		return 0, greenlight.Errorf(greenlight.EINVALID, "%s: must be an integer", name)
+	}
+	return n, nil
+}

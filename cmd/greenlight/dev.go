@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/greenlight/greenlight/devstack"
+)
+
+func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdout io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	addr := fs.String("addr", c.addr, "HTTP listen address (GREENLIGHT_ADDR)")
+	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	log.Info("starting dev stack", "data", *data)
+	stack, err := devstack.Start(ctx, devstack.Config{
+		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
+		TemporalPort: c.temporalPort, Agency: c.agency, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	db := "SQLite in " + *data
+	if c.databaseURL != "" {
+		db = "PostgreSQL"
+	}
+	fmt.Fprintf(stdout, "\nGreenlight dev is running.\n\n")
+	fmt.Fprintf(stdout, "  API        %s/api/v1\n", stack.URL)
+	fmt.Fprintf(stdout, "  Mail       %s/dev/mail\n", stack.URL)
+	fmt.Fprintf(stdout, "  Health     %s/readyz\n", stack.URL)
+	fmt.Fprintf(stdout, "  Temporal   %s (namespace default)\n", stack.TemporalAddr)
+	fmt.Fprintf(stdout, "  Records    %s\n", db)
+	if stack.NewAdminKey {
+		fmt.Fprintf(stdout, "\n  Admin API key (shown once, kept in %s/admin.key):\n  %s\n", *data, stack.AdminKey)
+	} else {
+		fmt.Fprintf(stdout, "\n  Admin API key: in %s/admin.key (or GREENLIGHT_ADMIN_KEY)\n", *data)
+	}
+	fmt.Fprintln(stdout, "\nPress Ctrl+C to stop; workflows and timers resume at the next start.")
+	select {
+	case <-ctx.Done():
+		log.Info("stopping dev stack")
+		return nil
+	case err := <-stack.Done():
+		return err
+	}
+}

@@ -1,0 +1,95 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/store"
+)
+
+// NewClient is the input of CreateClient.
+type NewClient struct {
+	Name           string
+	ApprovalPolicy string
+	WebhookURL     string
+	Approvers      []NewApprover
+}
+
+// NewApprover is a client contact.
+type NewApprover struct {
+	Name  string
+	Email string
+}
+
+// CreateClient creates a client with its approvers (admins and unscoped editors).
+func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewClient) (*store.Client, error) {
+	if err := requireRole(actor, "create clients", greenlight.RoleAdmin, greenlight.RoleEditor); err != nil {
+		return nil, err
+	}
+	if len(actor.ClientIDs) > 0 {
+		return nil, greenlight.Errorf(greenlight.EFORBIDDEN, "users limited to some clients cannot create clients")
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 200 {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "name: required, at most 200 characters")
+	}
+	policy := in.ApprovalPolicy
+	if policy == "" {
+		policy = greenlight.PolicyAny
+	}
+	if policy != greenlight.PolicyAny && policy != greenlight.PolicyAll {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "approval_policy: must be any or all")
+	}
+	if in.WebhookURL != "" {
+		if err := validHTTPURL("webhook_url", in.WebhookURL); err != nil {
+			return nil, err
+		}
+	}
+	if len(in.Approvers) == 0 {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
+	}
+	if len(in.Approvers) > 50 {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at most 50")
+	}
+	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL, CreatedAt: s.now()}
+	for i, a := range in.Approvers {
+		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
+		if err != nil {
+			return nil, err
+		}
+		an := strings.TrimSpace(a.Name)
+		if an == "" || len(an) > 200 {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "approvers[%d].name: required, at most 200 characters", i)
+		}
+		c.Approvers = append(c.Approvers, store.Approver{ID: greenlight.NewID("apr_"), Name: an, Email: email})
+	}
+	if err := s.Store.CreateClient(ctx, c); err != nil {
+		return nil, err
+	}
+	s.Log.Info("client created", "client", c.ID, "by", actor.ID)
+	return c, nil
+}
+
+// Client returns a client the user may see, else ENOTFOUND.
+func (s *Service) Client(ctx context.Context, actor *store.User, id string) (*store.Client, error) {
+	if !InScope(actor, id) || !greenlight.ValidID("cli_", id) {
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "client not found")
+	}
+	return s.Store.Client(ctx, id)
+}
+
+// Clients lists the clients the user may see.
+func (s *Service) Clients(ctx context.Context, actor *store.User) ([]store.Client, error) {
+	return s.Store.ListClients(ctx, actor.ClientIDs)
+}
+
+func validHTTPURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > 2000 {
+		return greenlight.Errorf(greenlight.EINVALID, "%s: %q is not an http(s) URL", field, raw)
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/store"
+	"github.com/greenlight/greenlight/workflows"
+)
+
+// PostFields are the editable fields of a post; nil means "not given".
+type PostFields struct {
+	Title         *string
+	Body          *string
+	Channels      *[]string
+	MediaURLs     *[]string
+	PublishAt     *time.Time
+	ReminderAfter *time.Duration
+	EscalateAfter *time.Duration
+}
+
+// NewPost is the input of CreatePost.
+type NewPost struct {
+	ClientID string
+	PostFields
+}
+
+var editors = []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor}
+
+// CreatePost creates a post as version 1 in draft and starts its workflow; the workflow
+// records it before this returns, so a read right after sees it.
+func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost) (*store.PostDetail, error) {
+	if err := requireRole(actor, "create posts", editors...); err != nil {
+		return nil, err
+	}
+	if in.ClientID == "" {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "client_id: required")
+	}
+	if err := requireScope(actor, in.ClientID); err != nil {
+		return nil, err
+	}
+	f := in.PostFields
+	for _, req := range []struct {
+		name  string
+		given bool
+	}{{"title", f.Title != nil}, {"body", f.Body != nil}, {"channels", f.Channels != nil}, {"publish_at", f.PublishAt != nil}} {
+		if !req.given {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "%s: required", req.name)
+		}
+	}
+	if err := s.validFields(&f); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.Client(ctx, in.ClientID); err != nil {
+		if greenlight.IsCode(err, greenlight.ENOTFOUND) {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "client_id: no client %s", in.ClientID)
+		}
+		return nil, err
+	}
+	input := workflows.PostInput{
+		PostID: greenlight.NewID("pst_"), ClientID: in.ClientID, Author: Actor(actor),
+		Content: greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}},
+		PublishAt: f.PublishAt.UTC(), ReminderAfter: greenlight.DefaultReminderAfter, EscalateAfter: greenlight.DefaultEscalateAfter,
+	}
+	if f.MediaURLs != nil {
+		input.Content.MediaURLs = *f.MediaURLs
+	}
+	if f.ReminderAfter != nil {
+		input.ReminderAfter = *f.ReminderAfter
+	}
+	if f.EscalateAfter != nil {
+		input.EscalateAfter = *f.EscalateAfter
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
+	defer cancel()
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflows.PostWorkflowID(input.PostID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.PostApproval, input)
+	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID: "create", UpdateName: workflows.CreateUpdate, Args: []any{workflows.CreateRequest{}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return nil, fromTemporal(err)
+	}
+	if err := h.Get(ctx, nil); err != nil {
+		return nil, fromTemporal(err)
+	}
+	s.Log.Info("post created", "post", input.PostID, "client", in.ClientID, "by", actor.ID)
+	return s.Store.PostDetail(ctx, input.PostID)
+}
+
+// validFields checks the given fields and normalises them in place (trimmed title, sorted
+// unique channels, UTC times). Errors are EINVALID naming the field.
+func (s *Service) validFields(f *PostFields) error {
+	if f.Title != nil {
+		t := strings.TrimSpace(*f.Title)
+		if t == "" || utf8.RuneCountInString(t) > 300 {
+			return greenlight.Errorf(greenlight.EINVALID, "title: required, at most 300 characters")
+		}
+		f.Title = &t
+	}
+	if f.Body != nil {
+		if strings.TrimSpace(*f.Body) == "" || utf8.RuneCountInString(*f.Body) > 63206 {
+			return greenlight.Errorf(greenlight.EINVALID, "body: required, at most 63206 characters")
+		}
+	}
+	if f.Channels != nil {
+		var chs []string
+		for _, c := range *f.Channels {
+			c = strings.ToLower(strings.TrimSpace(c))
+			if _, ok := greenlight.Channels[c]; !ok {
+				return greenlight.Errorf(greenlight.EINVALID, "channels: unknown channel %q (known: %s)", c, strings.Join(knownChannels(), ", "))
+			}
+			if !slices.Contains(chs, c) {
+				chs = append(chs, c)
+			}
+		}
+		if len(chs) == 0 {
+			return greenlight.Errorf(greenlight.EINVALID, "channels: at least one channel is required")
+		}
+		f.Channels = &chs
+	}
+	if f.MediaURLs != nil {
+		if len(*f.MediaURLs) > 20 {
+			return greenlight.Errorf(greenlight.EINVALID, "media_urls: at most 20")
+		}
+		for i, u := range *f.MediaURLs {
+			if err := validHTTPURL(fmt.Sprintf("media_urls[%d]", i), u); err != nil {
+				return err
+			}
+		}
+	}
+	if f.PublishAt != nil {
+		t := f.PublishAt.UTC()
+		if !t.After(s.now()) {
+			return greenlight.Errorf(greenlight.EINVALID, "publish_at: must be in the future")
+		}
+		f.PublishAt = &t
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+	}{{"reminder_after", f.ReminderAfter}, {"escalate_after", f.EscalateAfter}} {
+		if d.v != nil && (*d.v < time.Minute || *d.v > 365*24*time.Hour) {
+			return greenlight.Errorf(greenlight.EINVALID, "%s: must be between 1m and 8760h", d.name)
+		}
+	}
+	return nil
+}
+
+func knownChannels() []string {
+	out := make([]string, 0, len(greenlight.Channels))
+	for c := range greenlight.Channels {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// visiblePost returns the post if the user may see it, else ENOTFOUND (the same answer as
+// for a post that does not exist).
+func (s *Service) visiblePost(ctx context.Context, actor *store.User, id string) (*store.Post, error) {
+	if !greenlight.ValidID("pst_", id) {
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
+	}
+	p, err := s.Store.Post(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !InScope(actor, p.ClientID) {
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
+	}
+	return p, nil
+}
+
+// Post returns a visible post with its versions, decisions and history.
+func (s *Service) Post(ctx context.Context, actor *store.User, id string) (*store.PostDetail, error) {
+	if _, err := s.visiblePost(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return s.Store.PostDetail(ctx, id)
+}
+
+// PostList is one page of posts.
+type PostList struct {
+	Items      []store.Post
+	NextCursor string
+}
+
+// Posts lists visible posts, newest first. Naming a client outside the user's scope is
+// EFORBIDDEN; an unknown status is EINVALID.
+func (s *Service) Posts(ctx context.Context, actor *store.User, f store.PostFilter) (*PostList, error) {
+	if f.ClientID != "" {
+		if err := requireScope(actor, f.ClientID); err != nil {
+			return nil, err
+		}
+	}
+	if f.Status != "" && !slices.Contains(greenlight.PostStatuses, greenlight.PostStatus(f.Status)) {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "status: unknown status %q", f.Status)
+	}
+	if f.Cursor != "" && !greenlight.ValidID("pst_", f.Cursor) {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "cursor: not a cursor from a previous page")
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = 50
+	case f.Limit < 0 || f.Limit > 200:
+		return nil, greenlight.Errorf(greenlight.EINVALID, "limit: must be between 1 and 200")
+	}
+	f.Scope = actor.ClientIDs
+	items, next, err := s.Store.ListPosts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return &PostList{Items: items, NextCursor: next}, nil
+}
+
+// EditPost changes a post. Content fields make a new version and return it to draft;
+// publish_at alone re-arms the publish timer without re-approval. baseVersion, when not 0,
+// must be the current version (else ECONFLICT).
+func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, baseVersion int, f PostFields) (*store.PostDetail, error) {
+	if err := requireRole(actor, "edit posts", editors...); err != nil {
+		return nil, err
+	}
+	if err := s.validFields(&f); err != nil {
+		return nil, err
+	}
+	req := workflows.EditRequest{
+		Actor: Actor(actor), BaseVersion: baseVersion, Title: f.Title, Body: f.Body, Channels: f.Channels,
+		MediaURLs: f.MediaURLs, PublishAt: f.PublishAt, ReminderAfter: f.ReminderAfter, EscalateAfter: f.EscalateAfter,
+	}
+	return s.decide(ctx, actor, id, "", workflows.EditUpdate, req)
+}
+
+// SubmitPost sends a draft to internal review.
+func (s *Service) SubmitPost(ctx context.Context, actor *store.User, id string) (*store.PostDetail, error) {
+	if err := requireRole(actor, "submit posts", editors...); err != nil {
+		return nil, err
+	}
+	return s.decide(ctx, actor, id, "", workflows.SubmitUpdate, workflows.SubmitRequest{Actor: Actor(actor)})
+}
+
+// ReviewPost records a staff review of one version; the author cannot review their post.
+func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, version int, decision, comment string) (*store.PostDetail, error) {
+	if err := requireRole(actor, "review posts", greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleReviewer); err != nil {
+		return nil, err
+	}
+	if version <= 0 {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "version: required")
+	}
+	if err := validDecision(decision, comment); err != nil {
+		return nil, err
+	}
+	req := workflows.ReviewRequest{Actor: Actor(actor), Version: version, Decision: decision, Comment: strings.TrimSpace(comment)}
+	return s.decide(ctx, actor, id, "", workflows.ReviewUpdate, req)
+}
+
+// CancelPost stops a post before it is published.
+func (s *Service) CancelPost(ctx context.Context, actor *store.User, id, reason string) (*store.PostDetail, error) {
+	if err := requireRole(actor, "cancel posts", editors...); err != nil {
+		return nil, err
+	}
+	return s.decide(ctx, actor, id, "", workflows.CancelUpdate, workflows.CancelRequest{Actor: Actor(actor), Reason: reason})
+}
+
+func validDecision(decision, comment string) error {
+	switch decision {
+	case greenlight.DecisionApprove:
+	case greenlight.DecisionRequestChanges:
+		if strings.TrimSpace(comment) == "" {
+			return greenlight.Errorf(greenlight.EINVALID, "comment: required when requesting changes")
+		}
+	default:
+		return greenlight.Errorf(greenlight.EINVALID, "decision: must be approve or request_changes")
+	}
+	if utf8.RuneCountInString(comment) > 5000 {
+		return greenlight.Errorf(greenlight.EINVALID, "comment: at most 5000 characters")
+	}
+	return nil
+}
+
+// decide sends an Update to a visible post's workflow, waits for its outcome and returns
+// the post as recorded.
+func (s *Service) decide(ctx context.Context, actor *store.User, id, updateID, name string, arg any) (*store.PostDetail, error) {
+	p, err := s.visiblePost(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.update(ctx, p, updateID, name, arg); err != nil {
+		return nil, err
+	}
+	return s.Store.PostDetail(ctx, id)
+}
+
+func (s *Service) update(ctx context.Context, p *store.Post, updateID, name string, arg any) error {
+	if greenlight.PostStatus(p.Status).Final() {
+		return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", p.Status)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
+	defer cancel()
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.PostWorkflowID(p.ID), UpdateID: updateID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if isClosed(err) {
+		// The workflow finished between our read and the update: report its final state.
+		if cur, rerr := s.Store.Post(ctx, p.ID); rerr == nil {
+			return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", cur.Status)
+		}
+	}
+	return fromTemporal(err)
+}

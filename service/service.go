@@ -1,0 +1,102 @@
+// Package service is what staff and clients can do, independent of HTTP: it checks roles
+// and client scope, validates input, sends decisions to workflows as Updates and reads the
+// projections. The JSON API and the web pages both call it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/store"
+)
+
+// Service holds the dependencies of every operation.
+type Service struct {
+	Store     *store.Store
+	Temporal  client.Client
+	TaskQueue string
+	Log       *slog.Logger
+	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
+	DecisionTimeout time.Duration
+	// Now is the clock (tests may replace it).
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) decisionTimeout() time.Duration {
+	if s.DecisionTimeout > 0 {
+		return s.DecisionTimeout
+	}
+	return 30 * time.Second
+}
+
+// Actor returns the workflow actor for a staff user.
+func Actor(u *store.User) greenlight.Actor {
+	return greenlight.Actor{Kind: "user", ID: u.ID, Name: u.Name}
+}
+
+// requireRole returns EFORBIDDEN unless u holds one of roles.
+func requireRole(u *store.User, what string, roles ...greenlight.Role) error {
+	if slices.Contains(roles, greenlight.Role(u.Role)) {
+		return nil
+	}
+	return greenlight.Errorf(greenlight.EFORBIDDEN, "role %s cannot %s", u.Role, what)
+}
+
+// InScope reports whether u may see and act on clientID.
+func InScope(u *store.User, clientID string) bool {
+	return len(u.ClientIDs) == 0 || slices.Contains(u.ClientIDs, clientID)
+}
+
+// requireScope returns EFORBIDDEN when the request names a client outside u's scope. It is
+// checked before existence, so the answer says nothing about clients u cannot see.
+func requireScope(u *store.User, clientID string) error {
+	if InScope(u, clientID) {
+		return nil
+	}
+	return greenlight.Errorf(greenlight.EFORBIDDEN, "client %s is outside your client scope", clientID)
+}
+
+// fromTemporal maps errors from the Temporal client to domain errors: application errors
+// raised by validators and handlers keep their code; an unreachable server or a timeout is
+// EUNAVAILABLE.
+func fromTemporal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() != "" {
+		return greenlight.Errorf(appErr.Type(), "%s", appErr.Message())
+	}
+	var timeoutErr *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	switch {
+	case errors.As(err, &timeoutErr), errors.As(err, &deadline), errors.Is(err, context.DeadlineExceeded):
+		return greenlight.Errorf(greenlight.EUNAVAILABLE, "the workflow engine did not answer in time; the request may still complete, check again shortly")
+	case errors.As(err, &unavailable):
+		return greenlight.Errorf(greenlight.EUNAVAILABLE, "the workflow engine is unavailable, retry shortly")
+	}
+	return fmt.Errorf("temporal: %w", err)
+}
+
+// isClosed reports whether err says the workflow already completed.
+func isClosed(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}

@@ -68,7 +68,7 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 	}
 	input := workflows.PostInput{
 		PostID: greenlight.NewID("pst_"), ClientID: in.ClientID, Author: Actor(actor),
-		Content: greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}},
+		Content:   greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}},
 		PublishAt: f.PublishAt.UTC(), ReminderAfter: greenlight.DefaultReminderAfter, EscalateAfter: greenlight.DefaultEscalateAfter,
 	}
 	if f.MediaURLs != nil {

@@ -40,7 +40,7 @@ var (
 
 // Main runs a package's tests and stops the shared cluster afterwards; call it from
 // TestMain: func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }.
-func Main(m *testing.M) int {
+func Main(m interface{ Run() int }) int {
 	code := m.Run()
 	if shared != nil {
 		shared.Stop()
@@ -52,44 +52,69 @@ func Main(m *testing.M) int {
 // throwaway cluster on first use.
 func ServerURL(t testing.TB) string {
 	t.Helper()
+	u, err := serverURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func serverURL() (string, error) {
 	if u := os.Getenv(EnvURL); u != "" {
-		return u
+		return u, nil
 	}
 	sharedOnce.Do(func() { shared, sharedErr = StartCluster() })
 	if sharedErr != nil {
-		t.Fatalf("PostgreSQL is required for this test: set %s or install PostgreSQL server binaries (initdb, pg_ctl): %v", EnvURL, sharedErr)
+		return "", fmt.Errorf("PostgreSQL is required for this test: set %s or install PostgreSQL server binaries (initdb, pg_ctl): %w", EnvURL, sharedErr)
 	}
-	return shared.URL("postgres")
+	return shared.URL("postgres"), nil
 }
 
 // PostgresURL creates a fresh, empty database for this test and drops it at cleanup.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	server := ServerURL(t)
+	dsn, drop, err := NewDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return dsn
+}
+
+// NewDatabase creates a fresh, empty database and returns its URL and a function that
+// drops it; for TestMain, where there is no *testing.T.
+func NewDatabase() (string, func(), error) {
+	server, err := serverURL()
+	if err != nil {
+		return "", nil, err
+	}
 	name := "t_" + randomHex(8)
 	admin, err := sql.Open("pgx", server)
 	if err != nil {
-		t.Fatalf("connect to test PostgreSQL: %v", err)
+		return "", nil, fmt.Errorf("connect to test PostgreSQL: %w", err)
 	}
 	defer admin.Close()
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop := func() {
 		admin, err := sql.Open("pgx", server)
 		if err != nil {
 			return
 		}
 		defer admin.Close()
 		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
+	}
 	u, err := url.Parse(server)
 	if err != nil {
-		t.Fatalf("test database URL: %v", err)
+		return "", nil, fmt.Errorf("test database URL: %w", err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
+
+// Shared returns the shared throwaway cluster, nil when tests use EnvURL instead.
+func Shared() *Cluster { return shared }
 
 // SQLitePath returns a path for a fresh SQLite database in the test's temp dir.
 func SQLitePath(t testing.TB) string {

@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/temporalproto"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
 
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/testdb"

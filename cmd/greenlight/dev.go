@@ -17,7 +17,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := c.check(); err != nil {
+	if err := c.check("dev"); err != nil {
 		return err
 	}
 	log.Info("starting dev stack", "data", *data)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -39,6 +40,7 @@ Usage:
   greenlight worker                                        run workflows and activities
   greenlight user create --email E --name N --role R [--clients id,id]
                                                            create a staff user, print its API key
+  greenlight healthcheck URL                               exit 0 when URL answers 200 (containers)
 
 Configuration is read from the environment; see README.md.
 `
@@ -70,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runWorker(ctx, env, log, stderr)
 	case "user":
 		return runUser(ctx, args[1:], env, stdout)
+	case "healthcheck":
+		return runHealthcheck(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -77,6 +81,36 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
+}
+
+// envVars documents every variable the command reads: name, default, and meaning. The
+// README's configuration table and docker-compose.yml are checked against it in tests.
+var envVars = []struct{ Name, Default, Help string }{
+	{"GREENLIGHT_ADDR", "127.0.0.1:8080", "HTTP listen address (dev, api)"},
+	{"GREENLIGHT_DATA_DIR", "./data", "dev: Temporal's and the app's SQLite files and admin.key"},
+	{"GREENLIGHT_ADMIN_KEY", "", "dev: API key of the bootstrap admin; generated once when empty"},
+	{"GREENLIGHT_DATABASE_URL", "", "PostgreSQL URL; required by api, worker, migrate, user; dev uses SQLite when empty"},
+	{"GREENLIGHT_TEMPORAL_ADDRESS", "localhost:7233", "Temporal frontend (api, worker)"},
+	{"GREENLIGHT_TEMPORAL_NAMESPACE", "default", "Temporal namespace (api, worker)"},
+	{"GREENLIGHT_TASK_QUEUE", worker.DefaultTaskQueue, "Temporal task queue shared by api and worker"},
+	{"GREENLIGHT_TEMPORAL_PORT", "7233", "dev: port of the embedded Temporal server (0 picks a free one)"},
+	{"GREENLIGHT_SMTP_URL", "", "worker: smtp://user:pass@host:port?tls=none|starttls|opportunistic or smtps://…"},
+	{"GREENLIGHT_MAIL_FROM", "greenlight@localhost", "sender address of emails"},
+	{"GREENLIGHT_PUBLIC_URL", "", "base URL of links in emails (worker: required; dev: the listen address); never taken from requests"},
+	{"GREENLIGHT_AGENCY_NAME", "Greenlight", "agency name shown to clients"},
+	{"GREENLIGHT_LINK_TTL", greenlight.DefaultLinkTTL.String(), "how long an approval link works"},
+	{"GREENLIGHT_APPROVE_RATE_LIMIT", "30", "requests per minute per IP on /approve"},
+	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs whose X-Forwarded-For is trusted"},
+	{"GREENLIGHT_WEBHOOK_SECRET", "", "worker: HMAC key signing webhook bodies (X-Greenlight-Signature)"},
+	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
+}
+
+// requiredFor lists the variables each production command cannot run without.
+var requiredFor = map[string][]string{
+	"migrate": {"GREENLIGHT_DATABASE_URL"},
+	"api":     {"GREENLIGHT_DATABASE_URL"},
+	"worker":  {"GREENLIGHT_DATABASE_URL", "GREENLIGHT_SMTP_URL", "GREENLIGHT_PUBLIC_URL"},
+	"user":    {"GREENLIGHT_DATABASE_URL"},
 }
 
 // config is everything read from GREENLIGHT_* variables.
@@ -93,50 +127,58 @@ type config struct {
 
 func envConfig() config {
 	c := config{
-		addr:              getenv("GREENLIGHT_ADDR", "127.0.0.1:8080"),
-		dataDir:           getenv("GREENLIGHT_DATA_DIR", "./data"),
-		adminKey:          os.Getenv("GREENLIGHT_ADMIN_KEY"),
-		databaseURL:       os.Getenv("GREENLIGHT_DATABASE_URL"),
-		temporalAddress:   getenv("GREENLIGHT_TEMPORAL_ADDRESS", "localhost:7233"),
-		temporalNamespace: getenv("GREENLIGHT_TEMPORAL_NAMESPACE", "default"),
-		taskQueue:         getenv("GREENLIGHT_TASK_QUEUE", worker.DefaultTaskQueue),
-		smtpURL:           os.Getenv("GREENLIGHT_SMTP_URL"),
-		mailFrom:          getenv("GREENLIGHT_MAIL_FROM", "greenlight@localhost"),
-		publicURL:         strings.TrimRight(os.Getenv("GREENLIGHT_PUBLIC_URL"), "/"),
-		agency:            getenv("GREENLIGHT_AGENCY_NAME", "Greenlight"),
-		webhookSecret:     os.Getenv("GREENLIGHT_WEBHOOK_SECRET"),
-		logLevel:          getenv("GREENLIGHT_LOG_LEVEL", "info"),
+		addr:              getenv("GREENLIGHT_ADDR"),
+		dataDir:           getenv("GREENLIGHT_DATA_DIR"),
+		adminKey:          getenv("GREENLIGHT_ADMIN_KEY"),
+		databaseURL:       getenv("GREENLIGHT_DATABASE_URL"),
+		temporalAddress:   getenv("GREENLIGHT_TEMPORAL_ADDRESS"),
+		temporalNamespace: getenv("GREENLIGHT_TEMPORAL_NAMESPACE"),
+		taskQueue:         getenv("GREENLIGHT_TASK_QUEUE"),
+		smtpURL:           getenv("GREENLIGHT_SMTP_URL"),
+		mailFrom:          getenv("GREENLIGHT_MAIL_FROM"),
+		publicURL:         strings.TrimRight(getenv("GREENLIGHT_PUBLIC_URL"), "/"),
+		agency:            getenv("GREENLIGHT_AGENCY_NAME"),
+		webhookSecret:     getenv("GREENLIGHT_WEBHOOK_SECRET"),
+		logLevel:          getenv("GREENLIGHT_LOG_LEVEL"),
 	}
-	if p := os.Getenv("GREENLIGHT_TRUSTED_PROXIES"); p != "" {
+	if p := getenv("GREENLIGHT_TRUSTED_PROXIES"); p != "" {
 		for _, s := range strings.Split(p, ",") {
 			c.trustedProxies = append(c.trustedProxies, strings.TrimSpace(s))
 		}
 	}
 	var err error
-	if c.linkTTL, err = time.ParseDuration(getenv("GREENLIGHT_LINK_TTL", greenlight.DefaultLinkTTL.String())); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_LINK_TTL: %w", err))
+	if c.linkTTL, err = time.ParseDuration(getenv("GREENLIGHT_LINK_TTL")); err != nil || c.linkTTL <= 0 {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_LINK_TTL: must be a positive duration such as 336h"))
 	}
-	if c.approveRateLimit, err = strconv.Atoi(getenv("GREENLIGHT_APPROVE_RATE_LIMIT", "30")); err != nil || c.approveRateLimit < 1 {
+	if c.approveRateLimit, err = strconv.Atoi(getenv("GREENLIGHT_APPROVE_RATE_LIMIT")); err != nil || c.approveRateLimit < 1 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_APPROVE_RATE_LIMIT: must be a positive integer"))
 	}
-	if c.temporalPort, err = strconv.Atoi(getenv("GREENLIGHT_TEMPORAL_PORT", "7233")); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: %w", err))
+	if c.temporalPort, err = strconv.Atoi(getenv("GREENLIGHT_TEMPORAL_PORT")); err != nil || c.temporalPort < 0 {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: must be a port number"))
 	}
 	return c
 }
 
-func getenv(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// getenv returns a documented variable's value or its default; reading an undocumented
+// name is a bug.
+func getenv(name string) string {
+	for _, v := range envVars {
+		if v.Name == name {
+			if s := os.Getenv(name); s != "" {
+				return s
+			}
+			return v.Default
+		}
 	}
-	return def
+	panic("undocumented environment variable " + name)
 }
 
-func (c config) check(required ...string) error {
+// check reports bad values and the missing variables a command requires.
+func (c config) check(command string) error {
 	errs := c.errs
-	for _, name := range required {
+	for _, name := range requiredFor[command] {
 		if os.Getenv(name) == "" {
-			errs = append(errs, fmt.Errorf("%s is required", name))
+			errs = append(errs, fmt.Errorf("%s is required by greenlight %s", name, command))
 		}
 	}
 	return errors.Join(errs...)
@@ -159,7 +201,7 @@ func dialTemporal(ctx context.Context, c config, stderr io.Writer) (client.Clien
 }
 
 func runMigrate(ctx context.Context, c config, log *slog.Logger) error {
-	if err := c.check("GREENLIGHT_DATABASE_URL"); err != nil {
+	if err := c.check("migrate"); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, c)
@@ -179,7 +221,7 @@ func runMigrate(ctx context.Context, c config, log *slog.Logger) error {
 }
 
 func runAPI(ctx context.Context, c config, log *slog.Logger) error {
-	if err := c.check("GREENLIGHT_DATABASE_URL"); err != nil {
+	if err := c.check("api"); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, c)
@@ -211,7 +253,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 }
 
 func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer) error {
-	if err := c.check("GREENLIGHT_DATABASE_URL", "GREENLIGHT_SMTP_URL", "GREENLIGHT_PUBLIC_URL"); err != nil {
+	if err := c.check("worker"); err != nil {
 		return err
 	}
 	sender, err := mail.NewSMTP(c.smtpURL, c.mailFrom, c.agency)
@@ -259,7 +301,7 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := c.check("GREENLIGHT_DATABASE_URL"); err != nil {
+	if err := c.check("user"); err != nil {
 		return err
 	}
 	st, err := openStore(ctx, c)
@@ -279,5 +321,22 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 		return errors.New(greenlight.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\nAPI key (shown once): %s\n", u.Role, u.Email, u.ID, key)
+	return nil
+}
+
+// runHealthcheck lets container health checks probe /readyz without curl in the image.
+func runHealthcheck(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: greenlight healthcheck URL")
+	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	resp, err := hc.Get(args[0])
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d", args[0], resp.StatusCode)
+	}
 	return nil
 }

@@ -69,8 +69,9 @@ func TestComposeTopology(t *testing.T) {
 		require.Equal(t, "postgres", db.Hostname(), "%s uses the postgres service", svc)
 		require.Equal(t, c.Services["postgres"].Environment["POSTGRES_DB"], strings.TrimPrefix(db.Path, "/"))
 		require.Equal(t, c.Services["postgres"].Environment["POSTGRES_USER"], db.User.Username())
-		require.Contains(t, s.DependsOn, "postgres", "%s waits for its database", svc)
-		if svc != "migrate" {
+		if svc == "migrate" {
+			require.Equal(t, "service_healthy", s.DependsOn["postgres"].Condition, "migrations wait for the database")
+		} else {
 			require.Equal(t, "service_completed_successfully", s.DependsOn["migrate"].Condition, "%s starts after migrations", svc)
 			require.Equal(t, "temporal:7233", s.Environment["GREENLIGHT_TEMPORAL_ADDRESS"])
 			require.Equal(t, c.Services["api"].Environment["GREENLIGHT_TASK_QUEUE"], s.Environment["GREENLIGHT_TASK_QUEUE"], "api and worker share a task queue")

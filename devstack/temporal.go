@@ -4,6 +4,7 @@
 package devstack
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +32,8 @@ type TemporalConfig struct {
 	Port int
 	// Namespace is registered at start if missing.
 	Namespace string
-	// LogLevel of the server's own logger ("warn" when empty).
+	// LogLevel of the server's own logger ("error" when empty: its warnings are about
+	// features a single-process dev server does not use).
 	LogLevel string
 }
 
@@ -49,15 +51,7 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		cfg.Namespace = "default"
 	}
 	if cfg.LogLevel == "" {
-		cfg.LogLevel = "warn"
-	}
-	port := cfg.Port
-	if port == 0 {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		port = p
+		cfg.LogLevel = "error"
 	}
 	sqlCfg := &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
@@ -86,15 +80,11 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		}
 	}
 
-	// metrics, then gRPC and membership ports for each service but the frontend's gRPC.
-	ports := make([]int, 0, 8)
-	for range 8 {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		ports = append(ports, p)
+	ports, err := loadPorts(cfg)
+	if err != nil {
+		return nil, err
 	}
+	port := ports[0]
 	const host = "127.0.0.1"
 	service := func(grpc, membership int) config.Service {
 		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: membership, BindOnIP: host}}
@@ -104,7 +94,7 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
 			Metrics: &metrics.Config{Prometheus: &metrics.PrometheusConfig{
-				ListenAddress: fmt.Sprintf("%s:%d", host, ports[0]), HandlerPath: "/metrics",
+				ListenAddress: fmt.Sprintf("%s:%d", host, ports[1]), HandlerPath: "/metrics",
 			}},
 		},
 		Persistence: config.Persistence{
@@ -124,10 +114,10 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		},
 		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
 		Services: map[string]config.Service{
-			"frontend": service(port, ports[1]),
-			"history":  service(ports[2], ports[3]),
-			"matching": service(ports[4], ports[5]),
-			"worker":   service(ports[6], ports[7]),
+			"frontend": service(port, ports[2]),
+			"history":  service(ports[3], ports[4]),
+			"matching": service(ports[5], ports[6]),
+			"worker":   service(ports[7], ports[8]),
 		},
 		Archival: config.Archival{
 			History:    config.HistoryArchival{State: "disabled"},
@@ -182,4 +172,61 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// loadPorts returns the frontend port, the metrics port and the gRPC and membership ports
+// of the services. With a database file they are kept beside it and reused: after a restart
+// the services come back at the addresses their membership records name, instead of waiting
+// for the records of vanished hosts to expire.
+func loadPorts(cfg TemporalConfig) ([]int, error) {
+	const n = 9
+	path := ""
+	if cfg.DatabaseFile != "" {
+		path = cfg.DatabaseFile + ".ports"
+	}
+	var ports []int
+	if path != "" {
+		if b, err := os.ReadFile(path); err == nil {
+			_ = json.Unmarshal(b, &ports)
+		}
+	}
+	if len(ports) != n {
+		ports = make([]int, n)
+	}
+	if cfg.Port != 0 {
+		ports[0] = cfg.Port
+	}
+	used := map[int]bool{}
+	for i := range ports {
+		if (i == 0 && cfg.Port != 0) || (ports[i] != 0 && !used[ports[i]] && portFree(ports[i])) {
+			used[ports[i]] = true
+			continue
+		}
+		for {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			if !used[p] {
+				ports[i], used[p] = p, true
+				break
+			}
+		}
+	}
+	if path != "" {
+		b, _ := json.Marshal(ports)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return nil, fmt.Errorf("temporal ports: %w", err)
+		}
+	}
+	return ports, nil
+}
+
+func portFree(p int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
 }

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 type stackMain struct{ m *testing.M }
 
 func (s *stackMain) Run() int {
+	if os.Getenv("E2E_NO_SHARED") != "" {
+		return s.m.Run()
+	}
 	code, err := withStack(s.m.Run)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -200,9 +203,11 @@ type mail struct {
 }
 
 // mails returns the caught emails to one address, newest first.
-func mails(t *testing.T, to string) []mail {
+func mails(t *testing.T, to string) []mail { return mailsAt(t, stack.URL, to) }
+
+func mailsAt(t *testing.T, base, to string) []mail {
 	t.Helper()
-	resp, err := http.Get(stack.URL + "/dev/mail.json?to=" + url.QueryEscape(to))
+	resp, err := http.Get(base + "/dev/mail.json?to=" + url.QueryEscape(to))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var ms []mail
@@ -302,4 +307,20 @@ func recordHistory(t *testing.T, postID, name string) {
 	path := filepath.Join("..", "workflows", "testdata", name+".json")
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, data, 0o644))
+}
+
+// containsPost reports whether an approval link is for the given post.
+func containsPost(t *testing.T, base, link, postID string) bool {
+	t.Helper()
+	req, err := http.NewRequest("GET", link, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v struct {
+		PostID string `json:"post_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return v.PostID == postID
 }

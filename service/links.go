@@ -44,11 +44,11 @@ func (v *LinkView) Err() error {
 // links too. An unknown token is ENOTFOUND.
 func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error) {
 	if token == "" || len(token) > 200 {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "this approval link is not valid")
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
 	}
 	l, err := s.Store.LinkByTokenHash(ctx, greenlight.HashToken(token))
 	if greenlight.IsCode(err, greenlight.ENOTFOUND) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "this approval link is not valid")
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
 	}
 	if err != nil {
 		return nil, err

@@ -1,8 +1,8 @@
 package e2e
 
 import (
-	"os"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 

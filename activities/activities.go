@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -33,8 +34,13 @@ type Store interface {
 // Activities is registered on the worker with its dependencies.
 type Activities struct {
 	Store     Store
+	Crises    CrisisStore
 	Mail      mail.Sender
 	Publisher publish.Publisher
+	// SlackWebhookURL receives crisis notifications of clients without their own webhook.
+	SlackWebhookURL string
+	// HTTP is the client for Slack-compatible webhooks (a default one when nil).
+	HTTP *http.Client
 	// BaseURL is the public URL links in emails start with (never taken from a request).
 	BaseURL string
 	// LinkTTL is how long an approval link works.
@@ -111,14 +117,8 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 	for _, ap := range req.Approvers {
 		key := fmt.Sprintf("post/%s/v%d/r%d/%s/%s", req.PostID, req.Version, req.Round, kind, ap.Email)
 		err := a.once(ctx, key, "email", func() (string, error) {
-			token, hash := greenlight.NewToken("gl_")
-			expires := time.Now().UTC().Add(a.linkTTL())
-			link := &store.Link{
-				ID: greenlight.NewID("lnk_"), TokenHash: hash, EffectKey: key, SubjectKind: "post",
-				SubjectID: req.PostID, Version: req.Version, ApproverID: ap.ID, ApproverName: ap.Name,
-				ApproverEmail: ap.Email, ExpiresAt: expires, CreatedAt: time.Now().UTC(),
-			}
-			if err := a.Store.SaveLink(ctx, link); err != nil {
+			token, expires, err := a.saveLink(ctx, key, "post", req.PostID, req.Version, ap)
+			if err != nil {
 				return "", err
 			}
 			msg, err := approvalEmail(approvalData{
@@ -130,7 +130,7 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 				return "", err
 			}
 			msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
-			return link.ID, a.Mail.Send(ctx, msg)
+			return "", a.Mail.Send(ctx, msg)
 		})
 		if err != nil {
 			return asTemporal(err)

@@ -69,12 +69,14 @@ Opening it changes nothing: only your decision on the page does.
 		NotifyExpired:          "[{{.Client}}] Post expired before approval: {{.Title}}",
 		NotifyChangesRequested: "[{{.Client}}] Client requested changes: {{.Title}}",
 		NotifyFailed:           "[{{.Client}}] Publishing failed: {{.Title}}",
+		NotifyReturned:         "[{{.Client}}] Back to you after the crisis: {{.Title}}",
 	}
 	notificationBodies = map[string]string{
 		NotifyEscalation:       "The client has not decided on version {{.Version}} after {{.EscalateAfter}}. It is due to publish on {{when .PublishAt}}; if nobody approves by then it expires.",
 		NotifyExpired:          "The publish time ({{when .PublishAt}}) passed before the client approved version {{.Version}}. The post was not published and is now expired.",
 		NotifyChangesRequested: "The client requested changes on version {{.Version}}:\n\n{{.Comment}}\n\nEdit the post and submit it again.",
 		NotifyFailed:           "Version {{.Version}} could not be published: {{.Comment}}",
+		NotifyReturned:         "Publishing was paused by a crisis when version {{.Version}} was due ({{when .PublishAt}}). It was not published. Set a new publish time, then submit it for approval again.",
 	}
 	notificationText = texttemplate.Must(texttemplate.New("").Parse(`Hello {{.Recipient}},
 
@@ -138,4 +140,68 @@ func execText(t *texttemplate.Template, data any) (string, error) {
 	var sb strings.Builder
 	err := t.Execute(&sb, data)
 	return sb.String(), err
+}
+
+type statementData struct {
+	Agency, Client, Approver, Role, Crisis, Body, URL string
+	Channels                                          []string
+	Version                                           int
+	Expires                                           time.Time
+}
+
+var (
+	statementSubject = texttemplate.Must(texttemplate.New("").Parse(`[{{.Client}}] Holding statement to approve ({{.Crisis}})`))
+	statementText    = texttemplate.Must(texttemplate.New("").Funcs(funcs).Parse(`Hello {{.Approver}},
+
+{{.Agency}} is handling a crisis for {{.Client}} ({{.Crisis}}) and needs your approval, as {{.Role}}, of this holding statement (version {{.Version}}){{if .Channels}}, to be published on {{join .Channels ", "}}{{end}}:
+
+{{.Body}}
+
+Approve it or request changes here:
+{{.URL}}
+
+This link is personal, works once, for this exact version only, until {{when .Expires}}.
+`))
+	statementHTML = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).Parse(`<!doctype html>
+<html><body style="font-family:sans-serif;max-width:600px;margin:auto;color:#1a1a1a">
+<p>Hello {{.Approver}},</p>
+<p>{{.Agency}} is handling a crisis for <strong>{{.Client}}</strong> ({{.Crisis}}) and needs your approval, as {{.Role}}, of this holding statement (version {{.Version}}){{if .Channels}}, to be published on {{join .Channels ", "}}{{end}}:</p>
+<blockquote style="white-space:pre-wrap;border-left:3px solid #a4161a;margin:16px 0;padding-left:12px">{{.Body}}</blockquote>
+<p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the statement</a></p>
+<p style="color:#555;font-size:90%">This link is personal, works once, for this exact version only, until {{when .Expires}}.</p>
+</body></html>`))
+)
+
+func statementEmail(d statementData) (mail.Message, error) {
+	var m mail.Message
+	var err error
+	if m.Subject, err = execText(statementSubject, d); err != nil {
+		return m, err
+	}
+	if m.Text, err = execText(statementText, d); err != nil {
+		return m, err
+	}
+	var sb strings.Builder
+	if err := statementHTML.Execute(&sb, d); err != nil {
+		return m, err
+	}
+	m.HTML = sb.String()
+	return m, nil
+}
+
+type crisisData struct{ Recipient, Subject, Message, URL string }
+
+func crisisEmail(d crisisData) (mail.Message, error) {
+	m := mail.Message{Subject: d.Subject}
+	page := struct{ Recipient, Message, URL string }{d.Recipient, d.Message, d.URL}
+	var err error
+	if m.Text, err = execText(notificationText, page); err != nil {
+		return m, err
+	}
+	var sb strings.Builder
+	if err := notificationHTML.Execute(&sb, page); err != nil {
+		return m, err
+	}
+	m.HTML = sb.String()
+	return m, nil
 }

@@ -160,6 +160,131 @@ CREATE TABLE rate_limits (
 	count INTEGER NOT NULL
 );
 `},
+	{2, "crisis playbooks", `
+ALTER TABLE clients ADD COLUMN slack_webhook_url VARCHAR(2000) NOT NULL DEFAULT '';
+CREATE TABLE crisis_contacts (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	role VARCHAR(40) NOT NULL,
+	name VARCHAR(200) NOT NULL,
+	email VARCHAR(320) NOT NULL,
+	user_id VARCHAR(40) NOT NULL DEFAULT '',
+	backup_name VARCHAR(200) NOT NULL DEFAULT '',
+	backup_email VARCHAR(320) NOT NULL DEFAULT '',
+	UNIQUE (client_id, role, email)
+);
+CREATE TABLE crises (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id),
+	active_client_id VARCHAR(40) UNIQUE,
+	playbook_key VARCHAR(80) NOT NULL,
+	playbook_version VARCHAR(40) NOT NULL,
+	playbook_title VARCHAR(300) NOT NULL,
+	severity VARCHAR(20) NOT NULL,
+	summary {{text}} NOT NULL,
+	status VARCHAR(20) NOT NULL,
+	phase VARCHAR(20) NOT NULL,
+	lead_id VARCHAR(40) NOT NULL,
+	lead_name VARCHAR(200) NOT NULL,
+	trigger_reason VARCHAR(300) NOT NULL DEFAULT '',
+	started_at {{ts}} NOT NULL,
+	resolved_at {{ts}},
+	resolution {{text}} NOT NULL DEFAULT '',
+	report_md {{text}} NOT NULL DEFAULT '',
+	revision {{bigint}} NOT NULL
+);
+CREATE INDEX crises_client ON crises (client_id, id);
+CREATE TABLE crisis_steps (
+	crisis_id VARCHAR(40) NOT NULL REFERENCES crises(id) ON DELETE CASCADE,
+	step_key VARCHAR(80) NOT NULL,
+	position INTEGER NOT NULL,
+	title VARCHAR(300) NOT NULL,
+	phase VARCHAR(20) NOT NULL,
+	kind VARCHAR(30) NOT NULL,
+	role VARCHAR(40) NOT NULL,
+	assignee_id VARCHAR(40) NOT NULL DEFAULT '',
+	assignee_name VARCHAR(200) NOT NULL DEFAULT '',
+	status VARCHAR(20) NOT NULL,
+	sla {{bigint}} NOT NULL,
+	ready_at {{ts}},
+	due_at {{ts}},
+	completed_at {{ts}},
+	escalation INTEGER NOT NULL DEFAULT 0,
+	note {{text}} NOT NULL DEFAULT '',
+	statement_id VARCHAR(40) NOT NULL DEFAULT '',
+	PRIMARY KEY (crisis_id, step_key)
+);
+CREATE TABLE crisis_events (
+	crisis_id VARCHAR(40) NOT NULL REFERENCES crises(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	at {{ts}} NOT NULL,
+	actor_kind VARCHAR(20) NOT NULL,
+	actor_id VARCHAR(40) NOT NULL,
+	actor_name VARCHAR(200) NOT NULL,
+	event VARCHAR(40) NOT NULL,
+	step_key VARCHAR(80) NOT NULL,
+	note {{text}} NOT NULL,
+	PRIMARY KEY (crisis_id, seq)
+);
+CREATE TABLE statements (
+	id VARCHAR(40) PRIMARY KEY,
+	crisis_id VARCHAR(40) NOT NULL REFERENCES crises(id) ON DELETE CASCADE,
+	client_id VARCHAR(40) NOT NULL,
+	step_key VARCHAR(80) NOT NULL,
+	version INTEGER NOT NULL,
+	body {{text}} NOT NULL,
+	channels {{text}} NOT NULL,
+	status VARCHAR(30) NOT NULL,
+	publish {{bool}} NOT NULL,
+	approved_at {{ts}},
+	published_at {{ts}},
+	revision {{bigint}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (crisis_id, step_key)
+);
+CREATE TABLE statement_decisions (
+	statement_id VARCHAR(40) NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	actor_kind VARCHAR(20) NOT NULL,
+	actor_id VARCHAR(40) NOT NULL,
+	actor_name VARCHAR(200) NOT NULL,
+	role VARCHAR(40) NOT NULL,
+	decision VARCHAR(20) NOT NULL,
+	comment {{text}} NOT NULL,
+	at {{ts}} NOT NULL,
+	PRIMARY KEY (statement_id, seq)
+);
+CREATE TABLE mentions (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	source VARCHAR(80) NOT NULL,
+	author VARCHAR(200) NOT NULL,
+	text {{text}} NOT NULL,
+	url VARCHAR(2000) NOT NULL,
+	at {{ts}} NOT NULL,
+	sentiment DOUBLE PRECISION NOT NULL,
+	scored {{bool}} NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX mentions_client_at ON mentions (client_id, at);
+CREATE TABLE mention_rules (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	playbook_key VARCHAR(80) NOT NULL,
+	min_negative INTEGER NOT NULL,
+	window_minutes INTEGER NOT NULL,
+	severity VARCHAR(20) NOT NULL,
+	enabled {{bool}} NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE TABLE publishing_holds (
+	client_id VARCHAR(40) PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,
+	crisis_id VARCHAR(40) NOT NULL,
+	since {{ts}} NOT NULL
+);
+`},
 }
 
 type schemaMigration struct {

@@ -53,12 +53,13 @@ type User struct {
 
 // Client is a brand the agency publishes for.
 type Client struct {
-	ID             string
-	Name           string
-	ApprovalPolicy string
-	WebhookURL     string
-	CreatedAt      time.Time
-	Approvers      []Approver `gorm:"-"`
+	ID              string
+	Name            string
+	ApprovalPolicy  string
+	WebhookURL      string
+	SlackWebhookURL string
+	CreatedAt       time.Time
+	Approvers       []Approver `gorm:"-"`
 }
 
 // Approver is a client contact who approves posts from emailed links.

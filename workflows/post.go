@@ -25,7 +25,13 @@ const (
 	ClientDecisionUpdate = "client_decision"
 	CancelUpdate         = "cancel"
 	StateQuery           = "state"
+	// ReleaseSignal tells a post held by a crisis that the client's publishing resumed.
+	ReleaseSignal = "release"
 )
+
+// heldRecheck is how often a held post checks the hold itself, should a release signal be
+// lost.
+const heldRecheck = 15 * time.Minute
 
 // PostWorkflowID is the workflow ID of a post: one workflow per post, ever.
 func PostWorkflowID(postID string) string { return "post:" + postID }
@@ -119,6 +125,10 @@ type PostState struct {
 	Reminded      bool
 	Escalated     bool
 	Held          bool
+	HeldBy        string    // the crisis holding it
+	HeldCheckAt   time.Time // next check of the hold
+	Released      bool      // a release signal arrived
+	NeedsNewTime  bool      // back from a crisis hold after its publish time: reschedule first
 	Publishing    bool
 	PublishedAt   *time.Time
 	Revision      int64
@@ -161,6 +171,13 @@ func (r *postRun) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (PostState, error) { return r.st, nil }); err != nil {
 		return err
 	}
+	release := workflow.GetSignalChannel(ctx, ReleaseSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			release.Receive(ctx, nil)
+			r.st.Released, r.wake = true, true
+		}
+	})
 	handlers := []struct {
 		name      string
 		handler   any
@@ -221,7 +238,9 @@ func (r *postRun) nextDeadline() time.Time {
 	switch {
 	case st.Publishing:
 	case st.Status.BeforeApproval():
-		earliest(st.PublishAt) // expiry
+		if !st.NeedsNewTime {
+			earliest(st.PublishAt) // expiry
+		}
 		if st.Status == greenlight.StatusAwaitingClient {
 			if !st.Reminded {
 				earliest(st.AwaitingSince.Add(st.ReminderAfter))
@@ -232,6 +251,8 @@ func (r *postRun) nextDeadline() time.Time {
 		}
 	case st.Status == greenlight.StatusScheduled && !st.Held:
 		earliest(st.PublishAt)
+	case st.Status == greenlight.StatusScheduled && st.Held:
+		earliest(st.HeldCheckAt)
 	}
 	return next
 }
@@ -244,7 +265,7 @@ func (r *postRun) fireDue(ctx workflow.Context) error {
 	switch {
 	case st.Publishing:
 		return nil
-	case st.Status.BeforeApproval() && due(st.PublishAt):
+	case st.Status.BeforeApproval() && !st.NeedsNewTime && due(st.PublishAt):
 		return r.expire(ctx)
 	case st.Status == greenlight.StatusAwaitingClient:
 		if !st.Reminded && due(st.AwaitingSince.Add(st.ReminderAfter)) {
@@ -257,6 +278,8 @@ func (r *postRun) fireDue(ctx workflow.Context) error {
 		}
 	case st.Status == greenlight.StatusScheduled && !st.Held && due(st.PublishAt):
 		return r.publish(ctx)
+	case st.Status == greenlight.StatusScheduled && st.Held && (st.Released || due(st.HeldCheckAt)):
+		return r.recheckHold(ctx)
 	}
 	return nil
 }
@@ -362,6 +385,9 @@ func (r *postRun) checkSubmit(ctx workflow.Context, _ SubmitRequest) error {
 	}
 	switch r.st.Status {
 	case greenlight.StatusDraft:
+		if r.st.NeedsNewTime {
+			return fail(greenlight.ECONFLICT, "the publish time passed while a crisis held publishing: set a new publish_at first")
+		}
 		return nil
 	case greenlight.StatusChangesRequested:
 		return fail(greenlight.ECONFLICT, "changes were requested on version %d: edit the post before submitting it again", r.st.Version)
@@ -453,6 +479,7 @@ func (r *postRun) edit(ctx workflow.Context, req EditRequest) (PostView, error) 
 		}
 		if !content.Equal(r.st.Content) {
 			was := r.st.Status
+			r.st.Held, r.st.HeldBy = false, ""
 			r.st.Content = content
 			r.st.Version++
 			r.st.Status = greenlight.StatusDraft
@@ -467,6 +494,7 @@ func (r *postRun) edit(ctx workflow.Context, req EditRequest) (PostView, error) 
 		if req.PublishAt != nil && !req.PublishAt.Equal(r.st.PublishAt) {
 			note := fmt.Sprintf("publish time %s → %s", r.st.PublishAt.UTC().Format(time.RFC3339), req.PublishAt.UTC().Format(time.RFC3339))
 			r.st.PublishAt = *req.PublishAt
+			r.st.NeedsNewTime = false
 			r.event(ctx, c, req.Actor, "rescheduled", note)
 		}
 		if req.ReminderAfter != nil && *req.ReminderAfter != r.st.ReminderAfter ||
@@ -612,6 +640,22 @@ func (r *postRun) escalate(ctx workflow.Context) error {
 // publish sends the approved version to every channel, then records the outcome. Edits
 // and cancellation are refused while it runs.
 func (r *postRun) publish(ctx workflow.Context) error {
+	if workflow.GetVersion(ctx, "publishing-hold", workflow.DefaultVersion, 1) == 1 {
+		// A crisis may hold the client's publishing: then the post waits for its release.
+		var hold activities.HoldStatus
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PublishingHold, r.in.ClientID).Get(ctx, &hold); err != nil {
+			return err
+		}
+		if hold.Held {
+			_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+				r.st.Held, r.st.HeldBy, r.st.Released = true, hold.CrisisID, false
+				r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
+				r.event(ctx, c, greenlight.System, "held", "publishing is paused by crisis "+hold.CrisisID)
+				return nil
+			})
+			return err
+		}
+	}
 	if err := r.mu.Lock(ctx); err != nil {
 		return err
 	}
@@ -653,6 +697,36 @@ func (r *postRun) publish(ctx workflow.Context) error {
 		r.st.Status = greenlight.StatusPublished
 		r.st.PublishedAt = &now
 		r.event(ctx, c, greenlight.System, "published", fmt.Sprintf("on %v", done))
+		return nil
+	})
+	return err
+}
+
+// recheckHold runs when a held post is told of a release or its periodic check is due. If
+// the hold is gone, the post publishes at its (future) time, or — its time having passed
+// during the crisis — goes back to its author as a draft to reschedule and approve again:
+// an approval given before a crisis does not publish after it unseen.
+func (r *postRun) recheckHold(ctx workflow.Context) error {
+	var hold activities.HoldStatus
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PublishingHold, r.in.ClientID).Get(ctx, &hold); err != nil {
+		return err
+	}
+	r.st.Released = false
+	if hold.Held {
+		r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
+		return nil
+	}
+	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+		r.st.Held, r.st.HeldBy = false, ""
+		if workflow.Now(ctx).Before(r.st.PublishAt) {
+			r.event(ctx, c, greenlight.System, "released", "publishing resumed; publishes as planned")
+			return nil
+		}
+		r.st.Status, r.st.NeedsNewTime = greenlight.StatusDraft, true
+		r.resetRound()
+		r.event(ctx, c, greenlight.System, "returned_after_crisis",
+			"the publish time passed while publishing was paused: set a new time and submit it for approval again")
+		r.notify(ctx, activities.NotifyReturned, "")
 		return nil
 	})
 	return err

@@ -42,6 +42,7 @@ type harness struct {
 	notes     []timed[activities.Notification]
 	published []timed[activities.PublishRequest]
 	publishFn func(activities.PublishRequest) error
+	hold      activities.HoldStatus
 	updates   int
 }
 
@@ -81,6 +82,9 @@ func newHarness(t *testing.T) *harness {
 	h.env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.Notification) error {
 		h.notes = append(h.notes, timed[activities.Notification]{h.env.Now().UTC(), n})
 		return nil
+	})
+	h.env.OnActivity(acts.PublishingHold, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) (activities.HoldStatus, error) {
+		return h.hold, nil
 	})
 	h.env.OnActivity(acts.Publish, mock.Anything, mock.Anything).Return(func(_ context.Context, p activities.PublishRequest) (string, error) {
 		h.published = append(h.published, timed[activities.PublishRequest]{h.env.Now().UTC(), p})
@@ -379,3 +383,44 @@ func (quietLogger) Debug(string, ...any) {}
 func (quietLogger) Info(string, ...any)  {}
 func (quietLogger) Warn(string, ...any)  {}
 func (quietLogger) Error(string, ...any) {}
+
+func TestCrisisHoldReturnsALatePostToItsAuthor(t *testing.T) {
+	h := newHarness(t)
+	h.hold = activities.HoldStatus{Held: true, CrisisID: "crs_1"}
+	h.toAwaitingClient()
+	h.update(time.Hour, workflows.ClientDecisionUpdate, workflows.ClientDecisionRequest{Approver: asActor(ana), Version: 1, Decision: greenlight.DecisionApprove})
+	afterPublishTime := h.in.PublishAt.Sub(t0) + 3*time.Hour
+	h.env.RegisterDelayedCallback(func() {
+		h.hold = activities.HoldStatus{}
+		h.env.SignalWorkflow(workflows.ReleaseSignal, nil)
+	}, afterPublishTime)
+	submitTooSoon := h.update(afterPublishTime+time.Minute, workflows.SubmitUpdate, workflows.SubmitRequest{Actor: author})
+	later := h.in.PublishAt.Add(48 * time.Hour)
+	h.update(afterPublishTime+2*time.Minute, workflows.EditUpdate, workflows.EditRequest{Actor: author, PublishAt: &later})
+	resubmit := h.update(afterPublishTime+3*time.Minute, workflows.SubmitUpdate, workflows.SubmitRequest{Actor: author})
+	h.run(afterPublishTime + time.Hour)
+
+	require.Empty(t, h.published, "a held post is not published")
+	require.Contains(t, h.actions(), "held")
+	require.Contains(t, h.actions(), "returned_after_crisis")
+	require.Equal(t, greenlight.ECONFLICT, errCode(submitTooSoon.err), "a new publish time comes first")
+	require.NoError(t, resubmit.err)
+	require.Equal(t, greenlight.StatusInReview, resubmit.view.Status, "it goes through approval again")
+	require.Len(t, h.notes, 1)
+	require.Equal(t, activities.NotifyReturned, h.notes[0].Val.Kind)
+}
+
+func TestCrisisHoldChecksAgainWithoutASignal(t *testing.T) {
+	h := newHarness(t)
+	h.hold = activities.HoldStatus{Held: true, CrisisID: "crs_1"}
+	h.toAwaitingClient()
+	h.update(time.Hour, workflows.ClientDecisionUpdate, workflows.ClientDecisionRequest{Approver: asActor(ana), Version: 1, Decision: greenlight.DecisionApprove})
+	// Rescheduled during the hold, then the hold ends without any signal reaching the post.
+	later := h.in.PublishAt.Add(24 * time.Hour)
+	h.update(h.in.PublishAt.Sub(t0)+time.Hour, workflows.EditUpdate, workflows.EditRequest{Actor: author, PublishAt: &later})
+	h.env.RegisterDelayedCallback(func() { h.hold = activities.HoldStatus{} }, h.in.PublishAt.Sub(t0)+2*time.Hour)
+	res := h.run(0)
+
+	require.Equal(t, greenlight.StatusPublished, res.Status)
+	require.Equal(t, later, h.published[0].At, "released by its periodic check, it publishes at its new time")
+}

@@ -22,6 +22,7 @@ type CrisisStore interface {
 	RecordStatement(ctx context.Context, r store.StatementRecord) error
 	Crisis(ctx context.Context, id string) (*store.Crisis, error)
 	CrisisDetail(ctx context.Context, id string) (*store.CrisisDetail, error)
+	Client(ctx context.Context, id string) (*store.Client, error)
 	SetCrisisReport(ctx context.Context, id, md string) error
 	Statement(ctx context.Context, id string) (*store.Statement, error)
 	Contacts(ctx context.Context, clientID string) ([]store.CrisisContact, error)
@@ -122,27 +123,9 @@ func (a *Activities) BuildReport(ctx context.Context, crisisID string) error {
 	return asTemporal(a.Crises.SetCrisisReport(ctx, crisisID, md))
 }
 
-// Report renders a crisis post-mortem as it stands now (the API uses it for live drafts).
+// Report renders a crisis post-mortem as it stands now.
 func (a *Activities) Report(ctx context.Context, crisisID string) (string, error) {
-	d, err := a.Crises.CrisisDetail(ctx, crisisID)
-	if err != nil {
-		return "", err
-	}
-	client, err := a.Store.Client(ctx, d.ClientID)
-	if err != nil {
-		return "", err
-	}
-	now := time.Now().UTC()
-	end := now
-	if d.ResolvedAt != nil {
-		end = *d.ResolvedAt
-	}
-	points, err := a.Crises.MentionPoints(ctx, d.ClientID, d.StartedAt.Add(-24*time.Hour), end.Add(time.Second))
-	if err != nil {
-		return "", err
-	}
-	return report.Markdown(report.Input{Crisis: *d, Client: client.Name, Agency: a.Agency, Mentions: points, Now: now,
-		NegativeBelow: sentiment.Negative}), nil
+	return report.Build(ctx, a.Crises, crisisID, a.Agency, sentiment.Negative, time.Now().UTC())
 }
 
 // StatementApprovers returns who approves a statement for each role: the client's

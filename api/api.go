@@ -55,7 +55,7 @@ func New(cfg Config) *fiber.App {
 		panic(err) // the directory is embedded at build time
 	}
 	engine := html.NewFileSystem(http.FS(views), ".html")
-	engine.AddFunc("when", func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST") })
+	engine.AddFunc("when", when)
 	engine.AddFunc("isImage", isImage)
 	engine.AddFunc("charLimit", func(ch string) int { return greenlight.Channels[ch] })
 	engine.AddFunc("runes", func(s string) int { return len([]rune(s)) })
@@ -94,6 +94,23 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/posts/:id/submit", submitPost(svc))
 	v1.Post("/posts/:id/review", reviewPost(svc))
 	v1.Post("/posts/:id/cancel", cancelPost(svc))
+	v1.Get("/playbooks", listPlaybooks(svc))
+	v1.Get("/playbooks/:key", getPlaybook(svc))
+	v1.Post("/crises", startCrisis(svc))
+	v1.Get("/crises", listCrises(svc))
+	v1.Get("/crises/:id", getCrisis(svc))
+	v1.Post("/crises/:id/steps/:key/complete", completeStep(svc))
+	v1.Post("/crises/:id/steps/:key/assign", assignStep(svc))
+	v1.Post("/crises/:id/statements", submitStatement(svc))
+	v1.Post("/crises/:id/resolve", resolveCrisis(svc))
+	v1.Get("/crises/:id/report", crisisReport(svc))
+	v1.Post("/clients/:id/mentions", ingestMentions(svc))
+	v1.Get("/clients/:id/mentions/stats", mentionStats(svc))
+	v1.Get("/clients/:id/rules", listRules(svc))
+	v1.Post("/clients/:id/rules", createRule(svc))
+	v1.Delete("/clients/:id/rules/:rule", deleteRule(svc))
+	v1.Get("/clients/:id/contacts", listContacts(svc))
+	v1.Put("/clients/:id/contacts", setContacts(svc))
 	v1.Use(func(c *fiber.Ctx) error {
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
@@ -283,4 +300,17 @@ func logPath(c *fiber.Ctx) string {
 		return "/approve/<token>"
 	}
 	return c.Path()
+}
+
+// when formats a time (or a non-nil *time.Time) for people; empty otherwise.
+func when(v any) string {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST")
+	case *time.Time:
+		if t != nil {
+			return t.UTC().Format("Mon 2 Jan 2006, 15:04 MST")
+		}
+	}
+	return ""
 }

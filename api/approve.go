@@ -9,6 +9,10 @@ import (
 	"github.com/greenlight/greenlight/service"
 )
 
+func wantsJSON(c *fiber.Ctx) bool {
+	return c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON
+}
+
 // approvalPage renders the version a link is for. It never changes anything.
 func approvalPage(svc *service.Service, agency string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -16,18 +20,22 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON {
+		if wantsJSON(c) {
 			if err := v.Err(); err != nil {
 				return err
 			}
-			return c.JSON(fiber.Map{"state": v.State, "post_id": v.Post.ID, "version": v.Link.Version, "title": v.Version.Title})
+			out := fiber.Map{"state": v.State, "kind": v.Kind, "subject_id": v.Link.SubjectID, "version": v.Version, "title": v.Title}
+			if v.Kind == "post" {
+				out["post_id"] = v.Link.SubjectID
+			}
+			return c.JSON(out)
 		}
 		return renderLink(c, v, agency, "", v.Err())
 	}
 }
 
 // approvalDecision takes the form's decision (or a JSON body) and answers with a result
-// page, or {"status": <post status>} for Accept: application/json.
+// page, or {"status": <post or statement status>} for Accept: application/json.
 func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var in struct {
@@ -42,12 +50,11 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			in.Decision, in.Comment = c.FormValue("decision"), c.FormValue("comment")
 		}
 		v, err := svc.DecideLink(c.UserContext(), c.Params("token"), in.Decision, in.Comment)
-		jsonOut := c.Accepts(fiber.MIMETextHTML, fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON
-		if jsonOut || v == nil {
+		if wantsJSON(c) || v == nil {
 			if err != nil {
 				return err
 			}
-			return c.JSON(fiber.Map{"status": v.Post.Status, "decision": in.Decision, "version": v.Link.Version})
+			return c.JSON(fiber.Map{"status": v.Status, "decision": in.Decision, "version": v.Version, "kind": v.Kind})
 		}
 		if err != nil && greenlight.IsCode(err, greenlight.EINVALID) {
 			// Show the form again with what was typed and what is missing.
@@ -57,8 +64,8 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			return renderLink(c, v, agency, "", err)
 		}
 		return c.Render("approve_done", fiber.Map{
-			"Title": "Thank you", "Agency": agency, "Client": v.Client.Name, "Post": v.Post,
-			"Version": v.Version, "Decision": in.Decision,
+			"Title": "Thank you", "Agency": agency, "View": v, "Decision": in.Decision,
+			"Scheduled": v.Status == string(greenlight.StatusScheduled),
 		}, "layout")
 	}
 }
@@ -70,8 +77,7 @@ func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err e
 		status, msg = statusOf[greenlight.ErrorCode(err)], greenlight.ErrorMessage(err)
 	}
 	return c.Status(status).Render("approve", fiber.Map{
-		"Title": "Approve: " + v.Version.Title, "Agency": agency, "Client": v.Client.Name, "View": v,
-		"Version": v.Version, "PublishAt": v.Post.PublishAt, "Open": v.State == service.LinkOpen,
+		"Title": "Approve: " + v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen,
 		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
 	}, "layout")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
@@ -43,6 +44,8 @@ type Config struct {
 	TemporalPort int
 	// Agency is the agency name on client pages.
 	Agency           string
+	PlaybooksDir     string
+	SlackWebhookURL  string
 	LinkTTL          time.Duration
 	ApproveRateLimit int
 	Log              *slog.Logger
@@ -56,6 +59,7 @@ type Stack struct {
 	TemporalAddr string
 	Store        *store.Store
 	Temporal     client.Client
+	Service      *service.Service
 
 	server *Temporal
 	worker sdkworker.Worker
@@ -72,6 +76,10 @@ const AdminEmail = "admin@greenlight.local"
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	catalog, err := playbooks.Load(cfg.PlaybooksDir)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -124,7 +132,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	acts := &activities.Activities{
-		Store: s.Store, Mail: &mail.Catcher{Store: s.Store},
+		Store: s.Store, Crises: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
@@ -133,9 +141,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 
-	svc := &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue, Log: cfg.Log}
+	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log}
 	s.app = api.New(api.Config{
-		Service: svc, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
+		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true,
 	})
 	s.served = make(chan error, 1)

@@ -5,6 +5,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,6 +23,34 @@ type Input struct {
 	Now      time.Time
 	// NegativeBelow is the sentiment under which a mention counts as negative.
 	NegativeBelow float64
+}
+
+// Source is where Build reads a crisis from.
+type Source interface {
+	CrisisDetail(ctx context.Context, id string) (*store.CrisisDetail, error)
+	Client(ctx context.Context, id string) (*store.Client, error)
+	MentionPoints(ctx context.Context, clientID string, from, to time.Time) ([]store.MentionPoint, error)
+}
+
+// Build loads a crisis and renders its post-mortem as it stands at now.
+func Build(ctx context.Context, src Source, crisisID, agency string, negativeBelow float64, now time.Time) (string, error) {
+	d, err := src.CrisisDetail(ctx, crisisID)
+	if err != nil {
+		return "", err
+	}
+	client, err := src.Client(ctx, d.ClientID)
+	if err != nil {
+		return "", err
+	}
+	end := now
+	if d.ResolvedAt != nil {
+		end = *d.ResolvedAt
+	}
+	points, err := src.MentionPoints(ctx, d.ClientID, d.StartedAt.Add(-24*time.Hour), end.Add(time.Second))
+	if err != nil {
+		return "", err
+	}
+	return Markdown(Input{Crisis: *d, Client: client.Name, Agency: agency, Mentions: points, Now: now, NegativeBelow: negativeBelow}), nil
 }
 
 // Markdown renders the post-mortem.

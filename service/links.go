@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/store"
@@ -14,18 +15,26 @@ const (
 	LinkOpen     = "open"     // the approver can decide
 	LinkUsed     = "used"     // a decision was made with this approver's link
 	LinkExpired  = "expired"  // past its expiry
-	LinkReplaced = "replaced" // the post has a newer version
-	LinkClosed   = "closed"   // the post no longer waits for the client
+	LinkReplaced = "replaced" // there is a newer version
+	LinkClosed   = "closed"   // no longer waiting for this approver
 )
 
-// LinkView is what an approval link shows: the exact version it is for and its state.
+// LinkView is what an approval link shows: the exact version it is for and its state. Kind
+// is "post" or "statement" (a crisis holding statement).
 type LinkView struct {
-	State   string
-	Message string
-	Link    *store.Link
-	Post    *store.Post
-	Version *store.PostVersion
-	Client  *store.Client
+	State     string
+	Message   string
+	Link      *store.Link
+	Kind      string
+	Title     string
+	Body      string
+	Channels  []string
+	MediaURLs []string
+	PublishAt *time.Time
+	Version   int
+	Client    string
+	Crisis    string // the playbook title, for statements
+	Status    string // the post's or statement's status
 }
 
 // Err returns the domain error matching the view's state (nil when open).
@@ -43,42 +52,79 @@ func (v *LinkView) Err() error {
 // OpenLink looks a link up and reports what it shows. It never writes: mail scanners open
 // links too. An unknown token is ENOTFOUND.
 func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error) {
+	notFound := greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
 	if token == "" || len(token) > 200 {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
+		return nil, notFound
 	}
 	l, err := s.Store.LinkByTokenHash(ctx, greenlight.HashToken(token))
 	if greenlight.IsCode(err, greenlight.ENOTFOUND) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
+		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	v := &LinkView{Link: l}
-	if v.Post, err = s.Store.Post(ctx, l.SubjectID); err != nil {
+	v := &LinkView{Link: l, Kind: l.SubjectKind, Version: l.Version}
+	current, awaiting := 0, false
+	var clientID string
+	switch l.SubjectKind {
+	case "statement":
+		st, err := s.Store.Statement(ctx, l.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.Store.Crisis(ctx, st.CrisisID)
+		if err != nil {
+			return nil, err
+		}
+		clientID, current, v.Status = st.ClientID, st.Version, st.Status
+		awaiting = st.Status == workflows.StatementAwaiting
+		v.Title, v.Crisis, v.Channels = "Holding statement", c.PlaybookTitle, st.Channels
+		v.Body = st.Body // the approver sees the version they are asked about while it is current
+	default:
+		p, err := s.Store.Post(ctx, l.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		ver, err := s.Store.PostVersion(ctx, l.SubjectID, l.Version)
+		if err != nil {
+			return nil, err
+		}
+		clientID, current, v.Status = p.ClientID, p.Version, p.Status
+		awaiting = greenlight.PostStatus(p.Status) == greenlight.StatusAwaitingClient
+		v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
+	}
+	client, err := s.Store.Client(ctx, clientID)
+	if err != nil {
 		return nil, err
 	}
-	if v.Version, err = s.Store.PostVersion(ctx, l.SubjectID, l.Version); err != nil {
-		return nil, err
-	}
-	if v.Client, err = s.Store.Client(ctx, v.Post.ClientID); err != nil {
-		return nil, err
-	}
+	v.Client = client.Name
 	switch {
 	case l.UsedAt != nil:
 		v.State, v.Message = LinkUsed, "This link was already used: your decision on this version is recorded."
-	case v.Post.Version != l.Version:
+	case current != l.Version:
 		v.State, v.Message = LinkReplaced, "This version was replaced by a newer one. You will receive a new link when it is ready for your approval."
 	case !s.now().Before(l.ExpiresAt):
 		v.State, v.Message = LinkExpired, "This link has expired. Ask the agency for a new one."
-	case greenlight.PostStatus(v.Post.Status) != greenlight.StatusAwaitingClient:
-		v.State, v.Message = LinkClosed, closedMessage(v.Post.Status)
+	case !awaiting:
+		v.State, v.Message = LinkClosed, closedMessage(l.SubjectKind, v.Status)
 	default:
 		v.State = LinkOpen
 	}
 	return v, nil
 }
 
-func closedMessage(status string) string {
+func closedMessage(kind, status string) string {
+	if kind == "statement" {
+		switch status {
+		case workflows.StatementApproved, workflows.StatementPublished, workflows.StatementReady:
+			return "This statement was already approved; no decision is needed any more."
+		case workflows.StatementWithdrawn:
+			return "The crisis was resolved and this statement withdrawn."
+		case workflows.StatementChangesRequested:
+			return "Changes were requested on this version; a new one will be sent to you."
+		}
+		return "This statement is not waiting for your approval right now."
+	}
 	switch greenlight.PostStatus(status) {
 	case greenlight.StatusScheduled, greenlight.StatusPublished:
 		return "This post was already approved; no decision is needed any more."
@@ -113,21 +159,28 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 		Approver: greenlight.Actor{Kind: "approver", ID: l.ApproverID, Name: l.ApproverName},
 		Version:  l.Version, Decision: decision, Comment: comment,
 	}
-	err = s.update(ctx, v.Post, "link:"+l.ID, workflows.ClientDecisionUpdate, req)
+	workflowID := workflows.PostWorkflowID(l.SubjectID)
+	if l.SubjectKind == "statement" {
+		workflowID = workflows.StatementWorkflowID(l.SubjectID)
+	}
+	err = s.sendUpdate(ctx, workflowID, "link:"+l.ID, workflows.ClientDecisionUpdate, req)
+	if isClosed(err) {
+		err = greenlight.Errorf(greenlight.ECONFLICT, "%s", closedMessage(l.SubjectKind, ""))
+	}
 	if err != nil && !greenlight.IsCode(err, greenlight.EGONE) {
 		return v, err
 	}
 	// Decided now or before: every link of this approver for this version is spent.
-	if merr := s.Store.MarkApproverLinksUsed(ctx, "post", l.SubjectID, l.Version, l.ApproverID, s.now()); merr != nil {
+	if merr := s.Store.MarkApproverLinksUsed(ctx, l.SubjectKind, l.SubjectID, l.Version, l.ApproverID, s.now()); merr != nil {
 		s.Log.Error("mark links used", "link", l.ID, "error", merr)
 	}
 	if err != nil {
 		return v, err
 	}
-	if v.Post, err = s.Store.Post(ctx, l.SubjectID); err != nil {
+	s.Log.Info("link decision", "kind", l.SubjectKind, "subject", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
+	fresh, err := s.OpenLink(ctx, token)
+	if err != nil {
 		return nil, err
 	}
-	s.Log.Info("client decision", "post", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
-	v.State = LinkUsed
-	return v, nil
+	return fresh, nil
 }

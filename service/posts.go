@@ -312,20 +312,30 @@ func (s *Service) update(ctx context.Context, p *store.Post, updateID, name stri
 	if greenlight.PostStatus(p.Status).Final() {
 		return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", p.Status)
 	}
+	err := s.sendUpdate(ctx, workflows.PostWorkflowID(p.ID), updateID, name, arg)
+	if isClosed(err) {
+		// The workflow finished between our read and the update: report its final state.
+		if cur, rerr := s.Store.Post(ctx, p.ID); rerr == nil {
+			return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", cur.Status)
+		}
+	}
+	return err
+}
+
+// sendUpdate sends an Update and waits for its outcome. A closed workflow's NotFound error
+// is returned as is for callers to explain; others become domain errors.
+func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name string, arg any) error {
 	ctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.PostWorkflowID(p.ID), UpdateID: updateID, UpdateName: name, Args: []any{arg},
+		WorkflowID: workflowID, UpdateID: updateID, UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(ctx, nil)
 	}
 	if isClosed(err) {
-		// The workflow finished between our read and the update: report its final state.
-		if cur, rerr := s.Store.Post(ctx, p.ID); rerr == nil {
-			return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", cur.Status)
-		}
+		return err
 	}
 	return fromTemporal(err)
 }

@@ -16,15 +16,20 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/store"
 )
 
-// Service holds the dependencies of every operation.
+// Service holds the dependencies of every operation. It uses the store's concrete type:
+// it needs most of its methods, and tests run it on real databases.
 type Service struct {
 	Store     *store.Store
 	Temporal  client.Client
 	TaskQueue string
-	Log       *slog.Logger
+	Catalog   *playbooks.Catalog
+	// Agency is the agency's name in reports and on client pages.
+	Agency string
+	Log    *slog.Logger
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

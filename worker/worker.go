@@ -16,6 +16,8 @@ const DefaultTaskQueue = "greenlight"
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts worker.Options) worker.Worker {
 	w := worker.New(c, taskQueue, opts)
 	w.RegisterWorkflow(workflows.PostApproval)
+	w.RegisterWorkflow(workflows.Crisis)
+	w.RegisterWorkflow(workflows.StatementApproval)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -23,7 +23,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	log.Info("starting dev stack", "data", *data)
 	stack, err := devstack.Start(ctx, devstack.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
-		TemporalPort: c.temporalPort, Agency: c.agency, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log,
+		TemporalPort: c.temporalPort, Agency: c.agency, PlaybooksDir: c.playbooksDir, SlackWebhookURL: c.slackWebhookURL, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
@@ -102,6 +103,8 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_APPROVE_RATE_LIMIT", "30", "requests per minute per IP on /approve"},
 	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs whose X-Forwarded-For is trusted"},
 	{"GREENLIGHT_WEBHOOK_SECRET", "", "worker: HMAC key signing webhook bodies (X-Greenlight-Signature)"},
+	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
+	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -119,6 +122,7 @@ type config struct {
 	temporalAddress, temporalNamespace, taskQueue string
 	smtpURL, mailFrom, publicURL, agency          string
 	webhookSecret, logLevel                       string
+	playbooksDir, slackWebhookURL                 string
 	trustedProxies                                []string
 	linkTTL                                       time.Duration
 	approveRateLimit, temporalPort                int
@@ -140,6 +144,8 @@ func envConfig() config {
 		agency:            getenv("GREENLIGHT_AGENCY_NAME"),
 		webhookSecret:     getenv("GREENLIGHT_WEBHOOK_SECRET"),
 		logLevel:          getenv("GREENLIGHT_LOG_LEVEL"),
+		playbooksDir:      getenv("GREENLIGHT_PLAYBOOKS_DIR"),
+		slackWebhookURL:   getenv("GREENLIGHT_SLACK_WEBHOOK_URL"),
 	}
 	if p := getenv("GREENLIGHT_TRUSTED_PROXIES"); p != "" {
 		for _, s := range strings.Split(p, ",") {
@@ -234,7 +240,11 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Log: log}
+	catalog, err := playbooks.Load(c.playbooksDir)
+	if err != nil {
+		return err
+	}
+	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies,
@@ -271,7 +281,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 	}
 	defer tc.Close()
 	acts := &activities.Activities{
-		Store: st, Mail: sender, Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret}},
+		Store: st, Crises: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret}},
 		BaseURL: c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})

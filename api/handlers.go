@@ -31,10 +31,11 @@ func createUser(svc *service.Service) fiber.Handler {
 func createClient(svc *service.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req struct {
-			Name           string `json:"name"`
-			ApprovalPolicy string `json:"approval_policy"`
-			WebhookURL     string `json:"webhook_url"`
-			Approvers      []struct {
+			Name            string `json:"name"`
+			ApprovalPolicy  string `json:"approval_policy"`
+			WebhookURL      string `json:"webhook_url"`
+			SlackWebhookURL string `json:"slack_webhook_url"`
+			Approvers       []struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
 			} `json:"approvers"`
@@ -42,7 +43,7 @@ func createClient(svc *service.Service) fiber.Handler {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL}
+		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL}
 		for _, a := range req.Approvers {
 			in.Approvers = append(in.Approvers, service.NewApprover{Name: a.Name, Email: a.Email})
 		}

@@ -91,12 +91,13 @@ func toUser(u *store.User, key string) userJSON {
 }
 
 type clientJSON struct {
-	ID             string           `json:"id"`
-	Name           string           `json:"name"`
-	ApprovalPolicy string           `json:"approval_policy"`
-	WebhookURL     string           `json:"webhook_url"`
-	Approvers      []store.Approver `json:"approvers"`
-	CreatedAt      time.Time        `json:"created_at"`
+	ID              string           `json:"id"`
+	Name            string           `json:"name"`
+	ApprovalPolicy  string           `json:"approval_policy"`
+	WebhookURL      string           `json:"webhook_url"`
+	SlackWebhookURL string           `json:"slack_webhook_url"`
+	Approvers       []store.Approver `json:"approvers"`
+	CreatedAt       time.Time        `json:"created_at"`
 }
 
 func toClient(c *store.Client) clientJSON {
@@ -104,7 +105,8 @@ func toClient(c *store.Client) clientJSON {
 	if as == nil {
 		as = []store.Approver{}
 	}
-	return clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookURL: c.WebhookURL, Approvers: as, CreatedAt: c.CreatedAt}
+	return clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookURL: c.WebhookURL,
+		SlackWebhookURL: c.SlackWebhookURL, Approvers: as, CreatedAt: c.CreatedAt}
 }
 
 type postJSON struct {

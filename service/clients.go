@@ -12,10 +12,11 @@ import (
 
 // NewClient is the input of CreateClient.
 type NewClient struct {
-	Name           string
-	ApprovalPolicy string
-	WebhookURL     string
-	Approvers      []NewApprover
+	Name            string
+	ApprovalPolicy  string
+	WebhookURL      string
+	SlackWebhookURL string
+	Approvers       []NewApprover
 }
 
 // NewApprover is a client contact.
@@ -48,13 +49,19 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 			return nil, err
 		}
 	}
+	if in.SlackWebhookURL != "" {
+		if err := validHTTPURL("slack_webhook_url", in.SlackWebhookURL); err != nil {
+			return nil, err
+		}
+	}
 	if len(in.Approvers) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
 	}
 	if len(in.Approvers) > 50 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at most 50")
 	}
-	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL, CreatedAt: s.now()}
+	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL,
+		SlackWebhookURL: in.SlackWebhookURL, CreatedAt: s.now()}
 	for i, a := range in.Approvers {
 		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
 		if err != nil {

@@ -20,4 +20,4 @@ build:
 
 ## record-histories: refresh workflows/testdata from real runs (after a deliberate, versioned change)
 record-histories:
-	$(GO) test -count=1 ./e2e -run 'Walkthrough|ChangesThen|Expires' -record
+	$(GO) test -count=1 ./e2e -run 'Walkthrough|ChangesThen|Expires|BadBuzz' -record

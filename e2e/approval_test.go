@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/greenlight/greenlight/workflows"
 )
 
 // webhookReceiver counts publications by idempotency key, as a client's endpoint would.
@@ -112,7 +114,7 @@ func TestApprovalWalkthrough(t *testing.T) {
 
 	reused := form(t, link, url.Values{"decision": {"approve"}}, "application/json")
 	require.Equal(t, 410, reused.Status, "a used link is refused: %s", reused.Body)
-	recordHistory(t, id, "post_published")
+	recordHistory(t, workflows.PostWorkflowID(id), "post_published")
 }
 
 func TestClientRequestsChangesThenOldLinkIsReplaced(t *testing.T) {
@@ -151,7 +153,7 @@ func TestClientRequestsChangesThenOldLinkIsReplaced(t *testing.T) {
 	bobTry := form(t, bobLink, url.Values{"decision": {"approve"}}, "application/json")
 	require.Equal(t, 410, bobTry.Status, "a link for version 1 can never approve version 2")
 	require.Equal(t, "draft", editor.must(200, "GET", "/api/v1/posts/"+id, nil)["status"])
-	recordHistory(t, id, "post_changes_requested")
+	recordHistory(t, workflows.PostWorkflowID(id), "post_changes_requested")
 }
 
 func editorEmail(t *testing.T, a *api) string {
@@ -198,7 +200,7 @@ func TestPostExpiresWhenTheClientDoesNotAnswer(t *testing.T) {
 	late := form(t, link, url.Values{"decision": {"approve"}}, "application/json")
 	require.Equal(t, 409, late.Status, "%s", late.Body)
 	require.Equal(t, "expired", editor.must(200, "GET", "/api/v1/posts/"+id, nil)["status"])
-	recordHistory(t, id, "post_expired")
+	recordHistory(t, workflows.PostWorkflowID(id), "post_expired")
 }
 
 func TestLinksThatMustNotWork(t *testing.T) {

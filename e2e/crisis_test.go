@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlight/greenlight/playbooks"
+	"github.com/greenlight/greenlight/workflows"
 )
 
 // crisisClient sets up a client with approvers, crisis contacts and a trigger rule.
@@ -211,9 +213,17 @@ func TestBadBuzzFromSpikeToReport(t *testing.T) {
 	} {
 		require.Contains(t, report, want)
 	}
-	html := (&api{t: t, base: stack.URL, key: leadUser.key})
-	req := html.do("GET", "/api/v1/crises/"+crisisID+"/report", nil)
+	req := leadUser.do("GET", "/api/v1/crises/"+crisisID+"/report", nil)
 	require.Equal(t, "text/markdown; charset=utf-8", req.Header.Get("Content-Type"))
+
+	eventually(t, 10*time.Second, func() bool {
+		d, err := stack.Temporal.DescribeWorkflowExecution(context.Background(), workflows.CrisisWorkflowID(crisisID), "")
+		return err == nil && d.WorkflowExecutionInfo.CloseTime != nil
+	}, "the crisis workflow to close")
+	recordHistory(t, workflows.CrisisWorkflowID(crisisID), "crisis_bad_buzz")
+	recordHistory(t, workflows.StatementWorkflowID(st["id"].(string)), "statement_published")
+	recordHistory(t, workflows.PostWorkflowID(early), "post_held_then_returned")
+	recordHistory(t, workflows.PostWorkflowID(late), "post_published_after_crisis")
 }
 
 func TestRunningCrisisKeepsItsPlaybookVersion(t *testing.T) {

@@ -26,7 +26,6 @@ import (
 
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/testdb"
-	"github.com/greenlight/greenlight/workflows"
 )
 
 var record = flag.Bool("record", false, "write the histories of the scenario workflows to workflows/testdata")
@@ -286,7 +285,7 @@ var recordMu sync.Mutex
 
 // recordHistory writes a finished workflow's history to workflows/testdata/<name>.json when
 // the test runs with -record; the replay test in package workflows reads them.
-func recordHistory(t *testing.T, postID, name string) {
+func recordHistory(t *testing.T, workflowID, name string) {
 	t.Helper()
 	if !*record {
 		return
@@ -295,7 +294,7 @@ func recordHistory(t *testing.T, postID, name string) {
 	defer recordMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	it := stack.Temporal.GetWorkflowHistory(ctx, workflows.PostWorkflowID(postID), "", false, 0)
+	it := stack.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, 0)
 	hist := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

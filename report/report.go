@@ -100,8 +100,9 @@ func Markdown(in Input) string {
 	var slowest *store.CrisisStep
 	var slowestTook time.Duration
 	for i, s := range c.Steps {
-		took, breach := "", ""
-		if s.ReadyAt != nil && s.CompletedAt != nil {
+		took, breach, done := "", "", ""
+		if s.Status == "done" && s.ReadyAt != nil && s.CompletedAt != nil {
+			done = stamp(*s.CompletedAt)
 			d := s.CompletedAt.Sub(*s.ReadyAt)
 			took = human(d)
 			if s.Status == "done" && d > slowestTook {
@@ -128,7 +129,7 @@ func Markdown(in Input) string {
 			owner = s.AssigneeName + " (" + s.Role + ")"
 		}
 		w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", esc(s.Title), s.Phase, esc(owner), s.Status,
-			stampPtr(s.ReadyAt), stampPtr(s.CompletedAt), took, sla, breach)
+			stampPtr(s.ReadyAt), done, took, sla, breach)
 	}
 
 	w("\n## Mention volume and sentiment\n\n")
@@ -178,12 +179,16 @@ func Markdown(in Input) string {
 	}
 
 	done, skipped := 0, 0
+	var skippedWork []string // tasks and statements nobody did; waits and listening end anyway
 	for _, s := range c.Steps {
 		switch s.Status {
 		case "done":
 			done++
 		case "skipped":
 			skipped++
+			if s.Kind == "task" || s.Kind == "statement" {
+				skippedWork = append(skippedWork, "“"+esc(s.Title)+"”")
+			}
 		}
 	}
 	w("## Results\n\n")
@@ -202,7 +207,18 @@ func Markdown(in Input) string {
 			approvedStatements++
 		}
 	}
-	w("- %d statement(s) approved and issued.\n\n", approvedStatements)
+	w("- %d statement(s) approved and issued.\n", approvedStatements)
+	for _, e := range c.Events {
+		if e.Event == "step_done" && strings.Contains(e.Note, "held") {
+			w("- Scheduled posts were held from %s", stamp(e.At))
+			if c.ResolvedAt != nil {
+				w(" until the resolution, %s", stamp(*c.ResolvedAt))
+			}
+			w(".\n")
+			break
+		}
+	}
+	w("\n")
 
 	w("## Analysis\n\n")
 	if firstOK {
@@ -256,8 +272,9 @@ func Markdown(in Input) string {
 	if approvedStatements == 0 {
 		rec("Prepare pre-approved holding statements with legal so that the brand can speak within the hour.")
 	}
-	if skipped > 0 {
-		rec(fmt.Sprintf("%d step(s) were skipped: review whether the playbook fits this kind of crisis.", skipped))
+	if len(skippedWork) > 0 {
+		rec(fmt.Sprintf("%s %s not done before resolution: check whether they still matter, or whether the playbook should drop them for this kind of crisis.",
+			strings.Join(skippedWork, ", "), map[bool]string{true: "was", false: "were"}[len(skippedWork) == 1]))
 	}
 	rec("Keep listening for a week: a second wave often follows when the topic resurfaces.")
 	return b.String()

@@ -542,9 +542,9 @@ func (r *postRun) review(ctx workflow.Context, req ReviewRequest) (PostView, err
 		if len(ca.Approvers) == 0 {
 			return fail(greenlight.ECONFLICT, "the client has no approvers: add one before approving")
 		}
+		r.st.Round++ // the internal approval opens the client round it belongs to
 		r.decision(ctx, c, "internal", req.Actor, req.Decision, req.Comment)
 		r.event(ctx, c, req.Actor, "review_approved", req.Comment)
-		r.st.Round++
 		r.resetRound()
 		r.st.Status = greenlight.StatusAwaitingClient
 		r.st.Policy = ca.Policy

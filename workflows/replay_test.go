@@ -21,6 +21,8 @@ func TestReplayCommittedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.PostApproval)
+			r.RegisterWorkflow(workflows.Crisis)
+			r.RegisterWorkflow(workflows.StatementApproval)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

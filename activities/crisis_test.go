@@ -1,0 +1,78 @@
+package activities_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/activities"
+	"github.com/greenlight/greenlight/internal/testdb"
+	"github.com/greenlight/greenlight/store"
+)
+
+func TestNotifyCrisisReachesRolesBackupsAdminsAndSlackOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		ctx := context.Background()
+		var mu sync.Mutex
+		slack := map[string]int{}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			slack[r.Header.Get("Idempotency-Key")]++
+			mu.Unlock()
+		}))
+		defer srv.Close()
+		f.acts.Crises, f.acts.SlackWebhookURL = st, srv.URL
+
+		lead := &store.User{ID: greenlight.NewID("usr_"), Email: "lea@agency.test", Name: "Léa", Role: "crisis_lead", CreatedAt: time.Now().UTC()}
+		admin := &store.User{ID: greenlight.NewID("usr_"), Email: "boss@agency.test", Name: "Boss", Role: "admin", CreatedAt: time.Now().UTC()}
+		require.NoError(t, st.CreateUser(ctx, lead))
+		require.NoError(t, st.CreateUser(ctx, admin))
+		require.NoError(t, st.SaveContacts(ctx, f.client.ID, []store.CrisisContact{
+			{ID: greenlight.NewID("cnt_"), Role: "legal", Name: "Louise", Email: "louise@brand.test", BackupName: "Luc", BackupEmail: "luc@brand.test"},
+			{ID: greenlight.NewID("cnt_"), Role: "exec", Name: "Eric", Email: "eric@brand.test"},
+		}))
+		crisis := &store.Crisis{ID: greenlight.NewID("crs_"), ClientID: f.client.ID, PlaybookKey: "bad-buzz", PlaybookVersion: "v",
+			PlaybookTitle: "Bad buzz", Severity: "high", Summary: "s", Status: "active", LeadID: lead.ID, LeadName: lead.Name, StartedAt: time.Now().UTC()}
+		require.NoError(t, st.CreateCrisis(ctx, crisis))
+
+		tests := []struct {
+			name string
+			n    activities.CrisisNotification
+			want []string
+		}{
+			{"notify step roles", activities.CrisisNotification{Kind: activities.CrisisNotifyStep, Roles: []string{"legal", "client", "crisis_lead"}, Message: "Freeze", Key: "k/step"},
+				[]string{"ana@brand.test", "bob@brand.test", "lea@agency.test", "louise@brand.test"}},
+			{"late: backup and lead", activities.CrisisNotification{Kind: activities.CrisisNotifyLate, Role: "legal", StepTitle: "Review", Key: "k/late"},
+				[]string{"lea@agency.test", "luc@brand.test"}},
+			{"still late: admins", activities.CrisisNotification{Kind: activities.CrisisNotifyAdmins, Role: "legal", StepTitle: "Review", Key: "k/admins"},
+				[]string{"boss@agency.test"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				f.mail.sent = nil
+				n := tt.n
+				n.CrisisID, n.ClientID = crisis.ID, f.client.ID
+				require.NoError(t, f.acts.NotifyCrisis(ctx, n))
+				require.NoError(t, f.acts.NotifyCrisis(ctx, n), "a retry sends nothing again")
+				var got []string
+				for _, m := range f.mail.sent {
+					got = append(got, m.To)
+					require.Contains(t, m.Subject, "[Brand] Crisis Bad buzz (high)")
+				}
+				sort.Strings(got)
+				require.Equal(t, tt.want, got)
+				mu.Lock()
+				require.Equal(t, 1, slack[n.Key+"/slack"], "one Slack message per notification")
+				mu.Unlock()
+			})
+		}
+	})
+}

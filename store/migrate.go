@@ -285,6 +285,24 @@ CREATE TABLE publishing_holds (
 	since {{ts}} NOT NULL
 );
 `},
+	{3, "web sessions and invites", `
+CREATE TABLE sessions (
+	token_hash VARCHAR(64) PRIMARY KEY,
+	user_id VARCHAR(40) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	csrf VARCHAR(64) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+CREATE TABLE invites (
+	token_hash VARCHAR(64) PRIMARY KEY,
+	user_id VARCHAR(40) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	used_at {{ts}}
+);
+`},
 }
 
 type schemaMigration struct {

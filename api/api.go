@@ -40,6 +40,10 @@ type Config struct {
 	TrustedProxies []string
 	// Dev enables the mail catcher and publication pages.
 	Dev bool
+	// Timezone is the zone staff pages show and read times in (UTC when nil).
+	Timezone *time.Location
+	// PublicURL is the site's base URL (invite links); cookies are Secure when it is https.
+	PublicURL string
 }
 
 // New builds the Fiber app with every route.
@@ -55,7 +59,12 @@ func New(cfg Config) *fiber.App {
 		panic(err) // the directory is embedded at build time
 	}
 	engine := html.NewFileSystem(http.FS(views), ".html")
+	tz := cfg.Timezone
+	if tz == nil {
+		tz = time.UTC
+	}
 	engine.AddFunc("when", when)
+	addPageFuncs(engine, tz)
 	engine.AddFunc("isImage", isImage)
 	engine.AddFunc("charLimit", func(ch string) int { return greenlight.Channels[ch] })
 	engine.AddFunc("runes", func(s string) int { return len([]rune(s)) })
@@ -119,6 +128,9 @@ func New(cfg Config) *fiber.App {
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
 	approve.Post("/:token", approvalDecision(svc, cfg.Agency))
 
+	p := &pages{svc: svc, store: cfg.Store, tz: tz, dev: cfg.Dev, agency: cfg.Agency, publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
+	p.register(app)
 	if cfg.Dev {
 		registerDev(app, cfg.Store)
 	}

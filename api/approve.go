@@ -63,21 +63,29 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 		if err != nil {
 			return renderLink(c, v, agency, "", err)
 		}
+		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
-			"Title": "Thank you", "Agency": agency, "View": v, "Decision": in.Decision,
+			"Title": translate(lang, "done.thanks"), "Agency": agency, "View": v, "Decision": in.Decision, "L": lang, "Path": c.Path(),
 			"Scheduled": v.Status == string(greenlight.StatusScheduled),
 		}, "layout")
 	}
 }
 
 func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
+	lang := language(c)
 	status := fiber.StatusOK
 	msg := ""
-	if err != nil {
+	switch {
+	case err == nil:
+	case v.State != service.LinkOpen:
+		status, msg = statusOf[greenlight.ErrorCode(err)], translate(lang, "link."+v.State)
+	case greenlight.IsCode(err, greenlight.EINVALID) && strings.HasPrefix(greenlight.ErrorMessage(err), "comment:"):
+		status, msg = fiber.StatusUnprocessableEntity, translate(lang, "link.comment_required")
+	default:
 		status, msg = statusOf[greenlight.ErrorCode(err)], greenlight.ErrorMessage(err)
 	}
 	return c.Status(status).Render("approve", fiber.Map{
-		"Title": "Approve: " + v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen,
+		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
 		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
 	}, "layout")
 }

@@ -32,6 +32,17 @@ func registerDev(app *fiber.App, st *store.Store) {
 		}
 		return c.Render("dev_mail_one", fiber.Map{"Title": m.Subject, "Mail": m}, "layout")
 	})
+	app.Get("/dev/mail/:id/html", func(c *fiber.Ctx) error {
+		m, err := st.DevMail(c.UserContext(), c.Params("id"))
+		if err != nil {
+			return err
+		}
+		// The email as sent, framed by /dev/mail/:id: inline styles allowed, no scripts.
+		c.Set("Content-Security-Policy", "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
+		c.Set("X-Frame-Options", "SAMEORIGIN")
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.SendString(m.HTMLBody)
+	})
 	app.Get("/dev/publications.json", func(c *fiber.Ctx) error {
 		ps, err := st.DevPublications(c.UserContext(), 500)
 		if err != nil {

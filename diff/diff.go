@@ -3,6 +3,7 @@
 package diff
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -27,7 +28,7 @@ type Piece struct {
 // (Myers' algorithm, O((n+m)·d)). Adjacent pieces of one kind are merged.
 func Words(a, b string) []Piece {
 	x, y := tokens(a), tokens(b)
-	ops := myers(x, y)
+	ops := regroup(myers(x, y))
 	var out []Piece
 	for _, op := range ops {
 		if n := len(out); n > 0 && out[n-1].Kind == op.Kind {
@@ -35,6 +36,44 @@ func Words(a, b string) []Piece {
 			continue
 		}
 		out = append(out, op)
+	}
+	return out
+}
+
+// regroup makes changes read as phrases: a space kept between two changes joins them,
+// and within each run of changes the deleted text comes before the inserted text.
+func regroup(ops []Piece) []Piece {
+	var out []Piece
+	for i := 0; i < len(ops); {
+		if ops[i].Kind == Equal {
+			out = append(out, ops[i])
+			i++
+			continue
+		}
+		var del, ins string
+		j := i
+		for j < len(ops) {
+			op := ops[j]
+			switch {
+			case op.Kind == Delete:
+				del += op.Text
+			case op.Kind == Insert:
+				ins += op.Text
+			case strings.TrimSpace(op.Text) == "" && j+1 < len(ops) && ops[j+1].Kind != Equal:
+				del, ins = del+op.Text, ins+op.Text
+			default:
+				goto done
+			}
+			j++
+		}
+	done:
+		if del != "" {
+			out = append(out, Piece{Delete, del})
+		}
+		if ins != "" {
+			out = append(out, Piece{Insert, ins})
+		}
+		i = j
 	}
 	return out
 }

@@ -29,6 +29,8 @@ func TestWords(t *testing.T) {
 	}{
 		{"one word changed", "Notre menu d'hiver arrive", "Notre menu d'été arrive",
 			[]diff.Piece{{diff.Equal, "Notre menu "}, {diff.Delete, "d'hiver"}, {diff.Insert, "d'été"}, {diff.Equal, " arrive"}}},
+		{"a phrase replaced", "commence demain !", "commence ce vendredi !",
+			[]diff.Piece{{diff.Equal, "commence "}, {diff.Delete, "demain "}, {diff.Insert, "ce vendredi "}, {diff.Equal, "!"}}},
 		{"appended", "Hello", "Hello world!", []diff.Piece{{diff.Equal, "Hello"}, {diff.Insert, " world!"}}},
 		{"same", "x y", "x y", []diff.Piece{{diff.Equal, "x y"}}},
 		{"from empty", "", "new text", []diff.Piece{{diff.Insert, "new text"}}},

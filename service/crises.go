@@ -590,3 +590,22 @@ func (s *Service) clientInScope(ctx context.Context, actor *store.User, clientID
 	_, err := s.Client(ctx, actor, clientID)
 	return err
 }
+
+// Assignable lists the active staff who work on a client, for assigning crisis steps
+// (crisis leads and admins).
+func (s *Service) Assignable(ctx context.Context, actor *store.User, clientID string) ([]store.User, error) {
+	if err := requireRole(actor, "assign crisis steps", crisisLeads...); err != nil {
+		return nil, err
+	}
+	all, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.User
+	for _, u := range all {
+		if u.DisabledAt == nil && InScope(&u, clientID) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}

@@ -339,3 +339,26 @@ func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name str
 	}
 	return fromTemporal(err)
 }
+
+// Calendar returns the scheduled and published posts the user may see in [from, to).
+func (s *Service) Calendar(ctx context.Context, actor *store.User, clientID string, from, to time.Time) ([]store.Post, error) {
+	if clientID != "" {
+		if err := requireScope(actor, clientID); err != nil {
+			return nil, err
+		}
+	}
+	if to.Sub(from) > 62*24*time.Hour {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "range: at most two months")
+	}
+	return s.Store.PostsBetween(ctx, actor.ClientIDs, clientID, from, to)
+}
+
+// PostCounts counts visible posts by status.
+func (s *Service) PostCounts(ctx context.Context, actor *store.User, clientID string) (map[string]int, error) {
+	if clientID != "" {
+		if err := requireScope(actor, clientID); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.CountPostsByStatus(ctx, store.PostFilter{Scope: actor.ClientIDs, ClientID: clientID})
+}

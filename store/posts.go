@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -183,4 +184,19 @@ func (s *Store) PostsHeldFor(ctx context.Context, clientID string) ([]string, er
 	var ids []string
 	err := s.ctx(ctx).Model(&Post{}).Where("client_id = ? AND held = ?", clientID, true).Order("id").Pluck("id", &ids).Error
 	return ids, wrap(err, "held posts")
+}
+
+// PostsBetween returns scheduled and published posts whose publish time is in [from, to),
+// by publish time, for the calendar.
+func (s *Store) PostsBetween(ctx context.Context, scope []string, clientID string, from, to time.Time) ([]Post, error) {
+	q := s.ctx(ctx).Where("publish_at >= ? AND publish_at < ? AND status IN ?", from.UTC(), to.UTC(),
+		[]string{"scheduled", "published"}).Order("publish_at, id").Limit(2000)
+	if len(scope) > 0 {
+		q = q.Where("client_id IN ?", scope)
+	}
+	if clientID != "" {
+		q = q.Where("client_id = ?", clientID)
+	}
+	var ps []Post
+	return ps, wrap(q.Find(&ps).Error, "calendar posts")
 }

@@ -23,7 +23,8 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	log.Info("starting dev stack", "data", *data)
 	stack, err := devstack.Start(ctx, devstack.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
-		TemporalPort: c.temporalPort, Agency: c.agency, PlaybooksDir: c.playbooksDir, SlackWebhookURL: c.slackWebhookURL, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log,
+		TemporalPort: c.temporalPort, Agency: c.agency, PlaybooksDir: c.playbooksDir, SlackWebhookURL: c.slackWebhookURL,
+		Timezone: c.timezone, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log,
 	})
 	if err != nil {
 		return err
@@ -34,6 +35,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 		db = "PostgreSQL"
 	}
 	fmt.Fprintf(stdout, "\nGreenlight dev is running.\n\n")
+	fmt.Fprintf(stdout, "  Web        %s/\n", stack.URL)
 	fmt.Fprintf(stdout, "  API        %s/api/v1\n", stack.URL)
 	fmt.Fprintf(stdout, "  Mail       %s/dev/mail\n", stack.URL)
 	fmt.Fprintf(stdout, "  Health     %s/readyz\n", stack.URL)
@@ -43,6 +45,9 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 		fmt.Fprintf(stdout, "\n  Admin API key (shown once, kept in %s/admin.key):\n  %s\n", *data, stack.AdminKey)
 	} else {
 		fmt.Fprintf(stdout, "\n  Admin API key: in %s/admin.key (or GREENLIGHT_ADMIN_KEY)\n", *data)
+	}
+	if stack.AdminInvite != "" {
+		fmt.Fprintf(stdout, "\n  Sign in to the web interface as %s: set a password at\n  %s\n", devstack.AdminEmail, stack.AdminInvite)
 	}
 	fmt.Fprintln(stdout, "\nPress Ctrl+C to stop; workflows and timers resume at the next start.")
 	select {

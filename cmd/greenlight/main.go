@@ -30,6 +30,8 @@ import (
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/worker"
+
+	_ "time/tzdata" // zones for GREENLIGHT_TIMEZONE on machines without a zone database
 )
 
 const usage = `greenlight — content approval and crisis playbooks for social-media agencies
@@ -105,6 +107,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_WEBHOOK_SECRET", "", "worker: HMAC key signing webhook bodies (X-Greenlight-Signature)"},
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
+	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -125,6 +128,7 @@ type config struct {
 	playbooksDir, slackWebhookURL                 string
 	trustedProxies                                []string
 	linkTTL                                       time.Duration
+	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
 	errs                                          []error
 }
@@ -153,6 +157,9 @@ func envConfig() config {
 		}
 	}
 	var err error
+	if c.timezone, err = time.LoadLocation(getenv("GREENLIGHT_TIMEZONE")); err != nil {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TIMEZONE: unknown zone %q", getenv("GREENLIGHT_TIMEZONE")))
+	}
 	if c.linkTTL, err = time.ParseDuration(getenv("GREENLIGHT_LINK_TTL")); err != nil || c.linkTTL <= 0 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_LINK_TTL: must be a positive duration such as 336h"))
 	}
@@ -247,7 +254,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
-		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies,
+		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
 	})
 	served := make(chan error, 1)
 	go func() { served <- app.Listen(c.addr) }()
@@ -331,6 +338,15 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 		return errors.New(greenlight.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\nAPI key (shown once): %s\n", u.Role, u.Email, u.ID, key)
+	token, err := svc.BootstrapInvite(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	base := c.publicURL
+	if base == "" {
+		base = "http://" + c.addr
+	}
+	fmt.Fprintf(stdout, "Password link for the web interface (valid 7 days): %s/invite/%s\n", base, token)
 	return nil
 }
 

@@ -24,10 +24,10 @@ const (
 
 // pages holds what the web interface's handlers share.
 type pages struct {
-	svc    *service.Service
-	store  *store.Store
-	tz     *time.Location
-	secure bool // cookies only over HTTPS
+	svc       *service.Service
+	store     *store.Store
+	tz        *time.Location
+	secure    bool // cookies only over HTTPS
 	dev       bool
 	agency    string
 	publicURL string

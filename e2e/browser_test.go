@@ -246,7 +246,7 @@ func TestBrowserApprovalAndCrisisByClicking(t *testing.T) {
 	postID := strings.TrimPrefix(postPath, "/posts/")
 	editor.run(chromedp.SetValue(css("#body"), "La saison de la raclette commence ce vendredi !"))
 	editor.submit("#save-post")
-	require.Equal(t, "demain", eval[string](editor, `Array.from(document.querySelectorAll(".diff .body del")).map(function(e){return e.textContent}).join("|")`))
+	require.Equal(t, "demain ", eval[string](editor, `Array.from(document.querySelectorAll(".diff .body del")).map(function(e){return e.textContent}).join("|")`))
 	require.Contains(t, eval[string](editor, `Array.from(document.querySelectorAll(".diff .body ins")).map(function(e){return e.textContent}).join("|")`), "vendredi")
 	editor.accessible(1280)
 	editor.shot("06-post-editor-diff")

@@ -148,6 +148,10 @@ func (p *pages) clientPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	var approvers []string
+	for _, a := range cl.Approvers {
+		approvers = append(approvers, fmt.Sprintf("%s <%s>", a.Name, a.Email))
+	}
 	var lines []string
 	for _, ct := range contacts {
 		line := fmt.Sprintf("%s, %s, %s", ct.Role, ct.Name, ct.Email)
@@ -157,7 +161,7 @@ func (p *pages) clientPage(c *fiber.Ctx) error {
 		lines = append(lines, line)
 	}
 	return p.render(c, fiber.StatusOK, "admin_client", cl.Name, fiber.Map{
-		"Client": cl, "ContactLines": strings.Join(lines, "\n"), "Rules": rules, "Playbooks": p.svc.Playbooks(),
+		"Client": cl, "ContactLines": strings.Join(lines, "\n"), "ApproverLines": strings.Join(approvers, "\n"), "Rules": rules, "Playbooks": p.svc.Playbooks(),
 		"Severities": service.Severities,
 	})
 }
@@ -188,6 +192,11 @@ func (p *pages) clientAction(c *fiber.Ctx) error {
 			in = append(in, ct)
 		}
 		_, err = p.svc.SetContacts(ctx, u, id, in)
+	case "approvers":
+		var as []service.NewApprover
+		if as, err = parseApprovers(c.FormValue("approvers")); err == nil {
+			_, err = p.svc.SetApprovers(ctx, u, id, as)
+		}
 	case "rule":
 		minNeg, _ := strconv.Atoi(c.FormValue("min_negative"))
 		window, _ := strconv.Atoi(c.FormValue("window_minutes"))

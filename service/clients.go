@@ -100,3 +100,33 @@ func validHTTPURL(field, raw string) error {
 	}
 	return nil
 }
+
+// SetApprovers replaces a client's approvers (admins and unscoped editors). Approvals in
+// progress keep the approvers they were sent to.
+func (s *Service) SetApprovers(ctx context.Context, actor *store.User, clientID string, in []NewApprover) (*store.Client, error) {
+	if err := requireRole(actor, "change approvers", greenlight.RoleAdmin, greenlight.RoleEditor); err != nil {
+		return nil, err
+	}
+	if _, err := s.Client(ctx, actor, clientID); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 || len(in) > 50 {
+		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: between 1 and 50")
+	}
+	var as []store.Approver
+	for i, a := range in {
+		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
+		if err != nil {
+			return nil, err
+		}
+		name := strings.TrimSpace(a.Name)
+		if name == "" || len(name) > 200 {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "approvers[%d].name: required, at most 200 characters", i)
+		}
+		as = append(as, store.Approver{ID: greenlight.NewID("apr_"), Name: name, Email: email})
+	}
+	if err := s.Store.SetApprovers(ctx, clientID, as); err != nil {
+		return nil, err
+	}
+	return s.Store.Client(ctx, clientID)
+}

@@ -83,3 +83,43 @@ func (s *Store) ClientsExist(ctx context.Context, ids []string) error {
 	}
 	return nil
 }
+
+// SetApprovers replaces a client's approvers: approvers whose email stays keep their id
+// (links already sent to them keep working), others are added or removed.
+func (s *Store) SetApprovers(ctx context.Context, clientID string, approvers []Approver) error {
+	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		var current []Approver
+		if err := tx.Where("client_id = ?", clientID).Find(&current).Error; err != nil {
+			return err
+		}
+		byEmail := map[string]Approver{}
+		for _, a := range current {
+			byEmail[a.Email] = a
+		}
+		keep := map[string]bool{}
+		for i, a := range approvers {
+			if old, ok := byEmail[a.Email]; ok {
+				keep[old.ID] = true
+				if err := tx.Model(&Approver{}).Where("id = ?", old.ID).Updates(map[string]any{"name": a.Name, "position": i}).Error; err != nil {
+					return err
+				}
+				continue
+			}
+			a.ClientID, a.Position = clientID, i
+			if err := tx.Create(&a).Error; err != nil {
+				if isUnique(err) {
+					return greenlight.Errorf(greenlight.EINVALID, "approvers: %s is listed twice", a.Email)
+				}
+				return err
+			}
+		}
+		for _, a := range current {
+			if !keep[a.ID] {
+				if err := tx.Where("id = ?", a.ID).Delete(&Approver{}).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}), "set approvers")
+}

@@ -1,6 +1,12 @@
 package api
 
 import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/greenlight/greenlight/store"
@@ -9,7 +15,7 @@ import (
 // registerDev adds the dev mail catcher and publication log (dev mode only).
 func registerDev(app *fiber.App, st *store.Store) {
 	app.Get("/dev/mail.json", func(c *fiber.Ctx) error {
-		ms, err := st.DevMails(c.UserContext(), c.Query("to"), 500)
+		ms, err := st.DevMails(c.UserContext(), c.Query("to"), c.Query("subject"), 500)
 		if err != nil {
 			return err
 		}
@@ -19,7 +25,7 @@ func registerDev(app *fiber.App, st *store.Store) {
 		return c.JSON(ms)
 	})
 	app.Get("/dev/mail", func(c *fiber.Ctx) error {
-		ms, err := st.DevMails(c.UserContext(), c.Query("to"), 200)
+		ms, err := st.DevMails(c.UserContext(), c.Query("to"), c.Query("subject"), 200)
 		if err != nil {
 			return err
 		}
@@ -43,6 +49,12 @@ func registerDev(app *fiber.App, st *store.Store) {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return c.SendString(m.HTMLBody)
 	})
+	app.Get("/dev/stats", func(c *fiber.Ctx) error {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return c.JSON(fiber.Map{"rss_bytes": rss(), "heap_alloc_bytes": m.HeapAlloc, "sys_bytes": m.Sys,
+			"goroutines": runtime.NumGoroutine(), "gc_cycles": m.NumGC})
+	})
 	app.Get("/dev/publications.json", func(c *fiber.Ctx) error {
 		ps, err := st.DevPublications(c.UserContext(), 500)
 		if err != nil {
@@ -53,4 +65,21 @@ func registerDev(app *fiber.App, st *store.Store) {
 		}
 		return c.JSON(ps)
 	})
+}
+
+// rss is the process's resident memory from /proc (0 where there is none).
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

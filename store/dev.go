@@ -12,11 +12,16 @@ func (s *Store) SaveDevMail(ctx context.Context, m *DevMail) error {
 	return wrap(s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(m).Error, "save mail")
 }
 
-// DevMails returns caught emails, newest first; to filters by recipient when non-empty.
-func (s *Store) DevMails(ctx context.Context, to string, limit int) ([]DevMail, error) {
+// DevMails returns caught emails, newest first; to filters by recipient and subject by the
+// post or statement the email is about (its idempotency key's second part), when non-empty.
+func (s *Store) DevMails(ctx context.Context, to, subject string, limit int) ([]DevMail, error) {
 	q := s.ctx(ctx).Order("id DESC").Limit(limit)
 	if to != "" {
 		q = q.Where("to_addr = ?", to)
+	}
+	if subject != "" {
+		q = q.Where("(idem_key LIKE ? ESCAPE '\\' OR idem_key LIKE ? ESCAPE '\\')",
+			"post/"+escapeLike(subject)+"/%", "crisis/%/statement/"+escapeLike(subject)+"/%")
 	}
 	var ms []DevMail
 	return ms, wrap(q.Find(&ms).Error, "mails")
@@ -40,4 +45,18 @@ func (s *Store) SaveDevPublication(ctx context.Context, p *DevPublication) error
 func (s *Store) DevPublications(ctx context.Context, limit int) ([]DevPublication, error) {
 	var ps []DevPublication
 	return ps, wrap(s.ctx(ctx).Order("id DESC").Limit(limit).Find(&ps).Error, "publications")
+}
+
+// CountDevMailsByKey returns how many caught emails each idempotency key has (fault tests).
+func (s *Store) CountDevMailsByKey(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		IdemKey string
+		N       int
+	}
+	err := s.ctx(ctx).Model(&DevMail{}).Select("idem_key, COUNT(*) AS n").Group("idem_key").Scan(&rows).Error
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.IdemKey] = r.N
+	}
+	return out, wrap(err, "mail counts")
 }

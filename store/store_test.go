@@ -253,3 +253,18 @@ func TestRateLimit(t *testing.T) {
 		require.True(t, ok, "buckets are separate")
 	})
 }
+
+func TestDevMailsFilterBySubject(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, key := range []string{"post/pst_a1/v1/r1/client-request/x@y", "post/pst_a10/v1/r1/client-request/x@y",
+			"post/pstXa1/v1/r1/client-request/x@y", "crisis/crs_1/statement/stm_9/v1/request/legal/x@y"} {
+			require.NoError(t, s.SaveDevMail(ctx, &store.DevMail{ID: greenlight.NewID("mail_"), IdemKey: key, ToAddr: "x@y", SentAt: time.Now().UTC()}))
+		}
+		for subject, want := range map[string]int{"pst_a1": 1, "stm_9": 1, "": 4, "pst_%": 0} {
+			ms, err := s.DevMails(ctx, "", subject, 100)
+			require.NoError(t, err)
+			require.Len(t, ms, want, "subject %q", subject)
+		}
+	})
+}

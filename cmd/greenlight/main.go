@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/activities"
 	"github.com/greenlight/greenlight/api"
+	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/playbooks"
@@ -44,6 +46,8 @@ Usage:
   greenlight user create --email E --name N --role R [--clients id,id]
                                                            create a staff user, print its API key
   greenlight healthcheck URL                               exit 0 when URL answers 200 (containers)
+  greenlight temporal [--data ./data] [--port 7233]        the embedded Temporal server alone (local setups)
+  greenlight bench --url URL --key KEY [flags]             load a running stack; see BENCHMARKS.md
 
 Configuration is read from the environment; see README.md.
 `
@@ -75,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runWorker(ctx, env, log, stderr)
 	case "user":
 		return runUser(ctx, args[1:], env, stdout)
+	case "temporal":
+		return runTemporal(ctx, args[1:], env, stdout)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(args[1:])
 	case "help", "-h", "--help":
@@ -97,7 +105,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_TEMPORAL_NAMESPACE", "default", "Temporal namespace (api, worker)"},
 	{"GREENLIGHT_TASK_QUEUE", worker.DefaultTaskQueue, "Temporal task queue shared by api and worker"},
 	{"GREENLIGHT_TEMPORAL_PORT", "7233", "dev: port of the embedded Temporal server (0 picks a free one)"},
-	{"GREENLIGHT_SMTP_URL", "", "worker: smtp://user:pass@host:port?tls=none|starttls|opportunistic or smtps://…"},
+	{"GREENLIGHT_SMTP_URL", "", "worker: smtp://user:pass@host:port?tls=none|starttls|opportunistic or smtps://…; catcher keeps emails in the database (local testing)"},
 	{"GREENLIGHT_MAIL_FROM", "greenlight@localhost", "sender address of emails"},
 	{"GREENLIGHT_PUBLIC_URL", "", "base URL of links in emails (worker: required; dev: the listen address); never taken from requests"},
 	{"GREENLIGHT_AGENCY_NAME", "Greenlight", "agency name shown to clients"},
@@ -273,15 +281,17 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 	if err := c.check("worker"); err != nil {
 		return err
 	}
-	sender, err := mail.NewSMTP(c.smtpURL, c.mailFrom, c.agency)
-	if err != nil {
-		return err
-	}
 	st, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	var sender mail.Sender = &mail.Catcher{Store: st}
+	if c.smtpURL != "catcher" {
+		if sender, err = mail.NewSMTP(c.smtpURL, c.mailFrom, c.agency); err != nil {
+			return err
+		}
+	}
 	tc, err := dialTemporal(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -364,5 +374,22 @@ func runHealthcheck(args []string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s answered %d", args[0], resp.StatusCode)
 	}
+	return nil
+}
+
+func runTemporal(ctx context.Context, args []string, c config, stdout io.Writer) error {
+	fs := flag.NewFlagSet("temporal", flag.ContinueOnError)
+	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
+	port := fs.Int("port", c.temporalPort, "frontend port (GREENLIGHT_TEMPORAL_PORT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv, err := devstack.StartTemporal(devstack.TemporalConfig{DatabaseFile: filepath.Join(*data, "temporal.db"), Port: *port})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(stdout, "Temporal listening on %s (namespace default, state in %s)\n", srv.HostPort(), filepath.Join(*data, "temporal.db"))
+	<-ctx.Done()
 	return nil
 }

@@ -48,6 +48,8 @@ type Config struct {
 	Timezone         *time.Location
 	SlackWebhookURL  string
 	LinkTTL          time.Duration
+	// WorkflowCache is how many workflows the worker keeps in memory (default 2,000).
+	WorkflowCache int
 	ApproveRateLimit int
 	Log              *slog.Logger
 }
@@ -78,6 +80,9 @@ const AdminEmail = "admin@greenlight.local"
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.WorkflowCache <= 0 {
+		cfg.WorkflowCache = 2000
 	}
 	catalog, err := playbooks.Load(cfg.PlaybooksDir)
 	if err != nil {
@@ -138,6 +143,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Publisher: &publish.Router{Webhook: &publish.Webhook{}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
+	// Keep fewer workflows cached than the SDK's 10,000: with 10,000 posts waiting the
+	// cache alone held over a gigabyte and its garbage collection lengthened read tails;
+	// an evicted post replays its short history on its next task.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)

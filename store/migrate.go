@@ -303,6 +303,9 @@ CREATE TABLE invites (
 	used_at {{ts}}
 );
 `},
+	{4, "board index", `
+CREATE INDEX posts_client_status_id ON posts (client_id, status, id);
+`},
 }
 
 type schemaMigration struct {

@@ -62,8 +62,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		sqlDB.SetMaxIdleConns(20)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	} else {
-		// One writer at a time is SQLite's rule; WAL lets the other connections read.
-		sqlDB.SetMaxOpenConns(4)
+		// One writer at a time is SQLite's rule (busy_timeout queues writers); WAL lets the
+		// other connections read meanwhile.
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
 	}
 	s := &Store{db: db, postgres: pg}
 	if err := s.Ping(ctx); err != nil {

@@ -1,17 +1,22 @@
 package api_test
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/require"
 
+	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/testdb"
 	"github.com/greenlight/greenlight/service"
@@ -89,5 +94,45 @@ func TestErrorsAreJSONOrPages(t *testing.T) {
 
 		status, _ = do(t, app, "GET", "/healthz", nil)
 		require.Equal(t, 200, status)
+	})
+}
+
+func TestOversizedAndBadUTF8BodiesAreRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		app := newApp(t, st, 30)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		go func() { _ = app.Listener(ln) }()
+		t.Cleanup(func() { _ = app.Shutdown() })
+		base := "http://" + ln.Addr().String()
+		key, hash := greenlight.NewToken("glk_")
+		require.NoError(t, st.CreateUser(context.Background(), &store.User{ID: greenlight.NewID("usr_"), Email: "a@x.test", Name: "A",
+			Role: "admin", APIKeyHash: &hash, CreatedAt: time.Now().UTC()}))
+		tests := []struct {
+			name   string
+			body   []byte
+			status int
+			code   string
+		}{
+			{"oversized", []byte(`{"title":"` + strings.Repeat("a", 2<<20) + `"}`), 413, "too_large"},
+			{"bad UTF-8", []byte("{\"title\":\"caf\xe9\"}"), 400, "malformed"},
+			{"not JSON", []byte("title=x"), 400, "malformed"},
+			{"two objects", []byte(`{} {}`), 400, "malformed"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// Over a real connection: the body limit is enforced while reading it.
+				req, err := http.NewRequest("POST", base+"/api/v1/posts", bytes.NewReader(tt.body))
+				require.NoError(t, err)
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				require.Equal(t, tt.status, resp.StatusCode, "%s", body)
+				require.Contains(t, string(body), `"code":"`+tt.code+`"`)
+			})
+		}
 	})
 }

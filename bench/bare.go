@@ -59,6 +59,22 @@ func (r *runner) bare(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	// Like the posts, whose workflows are long settled when decisions arrive, wait until each
+	// bare workflow has run its first task.
+	if err := r.each(ctx, "bare: settle", "", n, func(i int) error {
+		for {
+			d, err := c.DescribeWorkflowExecution(ctx, ids[i], "")
+			if err != nil {
+				return err
+			}
+			if d.PendingWorkflowTask == nil && d.WorkflowExecutionInfo.HistoryLength >= 3 {
+				return nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}); err != nil {
+		return err
+	}
 	return r.each(ctx, "bare: updates", "bare update", n, func(i int) error {
 		return r.timed("bare update", func() error {
 			h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{

@@ -84,6 +84,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.WorkflowCache <= 0 {
 		cfg.WorkflowCache = 2000
 	}
+	// Keep fewer workflows cached than the SDK's 10,000: with 10,000 posts waiting the
+	// cache alone held over a gigabyte and its garbage collection lengthened read tails;
+	// an evicted post replays its short history on its next task. The cache is shared by
+	// every worker of the process, the embedded server's own included, so this comes first.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	catalog, err := playbooks.Load(cfg.PlaybooksDir)
 	if err != nil {
 		return nil, err
@@ -143,10 +148,6 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Publisher: &publish.Router{Webhook: &publish.Webhook{}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
-	// Keep fewer workflows cached than the SDK's 10,000: with 10,000 posts waiting the
-	// cache alone held over a gigabyte and its garbage collection lengthened read tails;
-	// an evicted post replays its short history on its next task.
-	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -220,3 +221,6 @@ func adminKey(cfg Config) (key string, created bool, err error) {
 	}
 	return key, true, nil
 }
+
+// Routes lists the HTTP routes the stack serves (tests enumerate them).
+func (s *Stack) Routes() []fiber.Route { return s.app.GetRoutes(true) }

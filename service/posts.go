@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/activities"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/workflows"
 )
@@ -268,6 +269,22 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 		return nil, err
 	}
 	req := workflows.ReviewRequest{Actor: Actor(actor), Version: version, Decision: decision, Comment: strings.TrimSpace(comment)}
+	if decision == greenlight.DecisionApprove {
+		// Who the client's approvers are, read now: the workflow snapshots them for the round.
+		p, err := s.visiblePost(ctx, actor, id)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.Store.Client(ctx, p.ClientID)
+		if err != nil {
+			return nil, err
+		}
+		ca := activities.ClientApprovers{Policy: c.ApprovalPolicy}
+		for _, ap := range c.Approvers {
+			ca.Approvers = append(ca.Approvers, activities.Approver{ID: ap.ID, Name: ap.Name, Email: ap.Email})
+		}
+		req.Client = &ca
+	}
 	return s.decide(ctx, actor, id, "", workflows.ReviewUpdate, req)
 }
 

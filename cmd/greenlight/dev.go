@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only when GREENLIGHT_PPROF_ADDR is set
+	"os"
 
 	"github.com/greenlight/greenlight/devstack"
 )
@@ -19,6 +22,10 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	}
 	if err := c.check("dev"); err != nil {
 		return err
+	}
+	if addr := os.Getenv("GREENLIGHT_PPROF_ADDR"); addr != "" {
+		// Profiling for performance work on a developer's machine (net/http/pprof handlers).
+		go func() { log.Error("pprof server stopped", "error", http.ListenAndServe(addr, nil)) }()
 	}
 	log.Info("starting dev stack", "data", *data)
 	stack, err := devstack.Start(ctx, devstack.Config{

@@ -43,13 +43,13 @@ type Config struct {
 	// TemporalPort is the embedded Temporal frontend port; 0 picks a free one.
 	TemporalPort int
 	// Agency is the agency name on client pages.
-	Agency           string
-	PlaybooksDir     string
-	Timezone         *time.Location
-	SlackWebhookURL  string
-	LinkTTL          time.Duration
+	Agency          string
+	PlaybooksDir    string
+	Timezone        *time.Location
+	SlackWebhookURL string
+	LinkTTL         time.Duration
 	// WorkflowCache is how many workflows the worker keeps in memory (default 2,000).
-	WorkflowCache int
+	WorkflowCache    int
 	ApproveRateLimit int
 	Log              *slog.Logger
 }

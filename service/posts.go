@@ -239,6 +239,9 @@ func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, ba
 	if err := requireRole(actor, "edit posts", editors...); err != nil {
 		return nil, err
 	}
+	if _, err := s.visiblePost(ctx, actor, id); err != nil {
+		return nil, err // before validating: a post one cannot see answers the same whatever the body
+	}
 	if err := s.validFields(&f); err != nil {
 		return nil, err
 	}
@@ -262,6 +265,10 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 	if err := requireRole(actor, "review posts", greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleReviewer); err != nil {
 		return nil, err
 	}
+	p, err := s.visiblePost(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
 	if version <= 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "version: required")
 	}
@@ -271,10 +278,6 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 	req := workflows.ReviewRequest{Actor: Actor(actor), Version: version, Decision: decision, Comment: strings.TrimSpace(comment)}
 	if decision == greenlight.DecisionApprove {
 		// Who the client's approvers are, read now: the workflow snapshots them for the round.
-		p, err := s.visiblePost(ctx, actor, id)
-		if err != nil {
-			return nil, err
-		}
 		c, err := s.Store.Client(ctx, p.ClientID)
 		if err != nil {
 			return nil, err

@@ -74,7 +74,7 @@ func requireScope(u *store.User, clientID string) error {
 	if InScope(u, clientID) {
 		return nil
 	}
-	return greenlight.Errorf(greenlight.EFORBIDDEN, "client %s is outside your client scope", clientID)
+	return greenlight.Errorf(greenlight.EFORBIDDEN, "client_id: outside your client scope")
 }
 
 // fromTemporal maps errors from the Temporal client to domain errors: application errors

@@ -32,6 +32,9 @@ type Config struct {
 	Crises      int           // crises started and driven
 	Pending     int           // posts left awaiting the client, for the read measurements
 	Reads       int           // reads per read measurement
+	// ReadConcurrency is how many reads are in flight during the read measurements (a few
+	// people browsing; Concurrency saturates the machine and measures its queue instead).
+	ReadConcurrency int
 	Progress    io.Writer     // progress bars (stderr); nil for none
 }
 
@@ -82,6 +85,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.Reads <= 0 {
 		cfg.Reads = 1000
+	}
+	if cfg.ReadConcurrency <= 0 {
+		cfg.ReadConcurrency = 4
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
@@ -522,6 +528,9 @@ func (r *runner) pending(ctx context.Context) error {
 	if err := r.toClient(ctx, e, posts); err != nil {
 		return err
 	}
+	saved := r.cfg.Concurrency
+	r.cfg.Concurrency = r.cfg.ReadConcurrency
+	defer func() { r.cfg.Concurrency = saved }()
 	if err := r.each(ctx, "pending: read post", "read post (pending)", r.cfg.Reads, func(i int) error {
 		return r.timed("read post (pending)", func() error {
 			return r.call(ctx, "GET", "/api/v1/posts/"+posts[i%len(posts)].ID, e.editor, nil, nil)

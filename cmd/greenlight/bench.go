@@ -25,6 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Crises, "crises", 20, "crises started and driven to resolution")
 	fs.IntVar(&cfg.Pending, "pending", 0, "posts left awaiting the client before measuring reads (e.g. 10000)")
 	fs.IntVar(&cfg.Reads, "reads", 2000, "reads per read measurement")
+	fs.IntVar(&cfg.ReadConcurrency, "read-concurrency", 4, "reads in flight during the read measurements")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err

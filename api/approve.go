@@ -49,24 +49,32 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 		} else {
 			in.Decision, in.Comment = c.FormValue("decision"), c.FormValue("comment")
 		}
-		v, err := svc.DecideLink(c.UserContext(), c.Params("token"), in.Decision, in.Comment)
-		if wantsJSON(c) || v == nil {
+		d, err := svc.DecideLink(c.UserContext(), c.Params("token"), in.Decision, in.Comment)
+		if wantsJSON(c) {
 			if err != nil {
 				return err
 			}
-			return c.JSON(fiber.Map{"status": v.Status, "decision": in.Decision, "version": v.Version, "kind": v.Kind})
+			return c.JSON(fiber.Map{"status": d.Status, "decision": in.Decision, "version": d.Version, "kind": d.Kind})
 		}
-		if err != nil && greenlight.IsCode(err, greenlight.EINVALID) {
-			// Show the form again with what was typed and what is missing.
-			return renderLink(c, v, agency, in.Comment, err)
+		// A page: show what the link is for, with the outcome.
+		v, verr := svc.OpenLink(c.UserContext(), c.Params("token"))
+		if verr != nil {
+			if err != nil {
+				return err
+			}
+			return verr
 		}
 		if err != nil {
-			return renderLink(c, v, agency, "", err)
+			comment := ""
+			if greenlight.IsCode(err, greenlight.EINVALID) {
+				comment = in.Comment // show the form again with what was typed
+			}
+			return renderLink(c, v, agency, comment, err)
 		}
 		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
 			"Title": translate(lang, "done.thanks"), "Agency": agency, "View": v, "Decision": in.Decision, "L": lang, "Path": c.Path(),
-			"Scheduled": v.Status == string(greenlight.StatusScheduled),
+			"Scheduled": d.Status == string(greenlight.StatusScheduled),
 		}, "layout")
 	}
 }

@@ -131,7 +131,7 @@ func TestClientRequestsChangesThenOldLinkIsReplaced(t *testing.T) {
 
 	missing := form(t, anaLink, url.Values{"decision": {"request_changes"}}, "text/html")
 	require.Equal(t, 422, missing.Status)
-	require.Contains(t, string(missing.Body), "comment: required")
+	require.Contains(t, string(missing.Body), "Please write a comment to say what should change.")
 	require.Equal(t, "awaiting_client", editor.must(200, "GET", "/api/v1/posts/"+id, nil)["status"])
 
 	r := form(t, anaLink, url.Values{"decision": {"request_changes"}, "comment": {"Le prix est faux"}}, "application/json")

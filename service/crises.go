@@ -248,7 +248,7 @@ func (s *Service) crisisUpdate(ctx context.Context, c *store.Crisis, name string
 	if c.Status != workflows.CrisisActive {
 		return nil, greenlight.Errorf(greenlight.ECONFLICT, "crisis is %s", c.Status)
 	}
-	err := s.sendUpdate(ctx, workflows.CrisisWorkflowID(c.ID), "", name, arg)
+	err := s.sendUpdate(ctx, workflows.CrisisWorkflowID(c.ID), "", name, arg, nil)
 	if isClosed(err) {
 		return nil, greenlight.Errorf(greenlight.ECONFLICT, "crisis is resolved")
 	}

@@ -49,9 +49,18 @@ func (v *LinkView) Err() error {
 	}
 }
 
-// OpenLink looks a link up and reports what it shows. It never writes: mail scanners open
-// links too. An unknown token is ENOTFOUND.
-func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error) {
+// linkSubject is what deciding on a link needs: the link and the state of its subject.
+type linkSubject struct {
+	link     *store.Link
+	clientID string
+	current  int    // the subject's current version
+	status   string // the post's or statement's status
+	awaiting bool   // the subject waits for approvers' decisions
+}
+
+// lookupLink finds a link by token and reads its subject's state (two queries). An unknown
+// token is ENOTFOUND.
+func (s *Service) lookupLink(ctx context.Context, token string) (*linkSubject, error) {
 	notFound := greenlight.Errorf(greenlight.ENOTFOUND, "This approval link is not valid. Check that you copied the whole link from the email.")
 	if token == "" || len(token) > 200 {
 		return nil, notFound
@@ -63,9 +72,51 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &LinkView{Link: l, Kind: l.SubjectKind, Version: l.Version}
-	current, awaiting := 0, false
-	var clientID string
+	ls := &linkSubject{link: l}
+	switch l.SubjectKind {
+	case "statement":
+		st, err := s.Store.Statement(ctx, l.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		ls.clientID, ls.current, ls.status = st.ClientID, st.Version, st.Status
+		ls.awaiting = st.Status == workflows.StatementAwaiting
+	default:
+		p, err := s.Store.Post(ctx, l.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		ls.clientID, ls.current, ls.status = p.ClientID, p.Version, p.Status
+		ls.awaiting = greenlight.PostStatus(p.Status) == greenlight.StatusAwaitingClient
+	}
+	return ls, nil
+}
+
+// state says what the link allows now, and why not when it does not.
+func (ls *linkSubject) state(now time.Time) (string, string) {
+	l := ls.link
+	switch {
+	case l.UsedAt != nil:
+		return LinkUsed, "This link was already used: your decision on this version is recorded."
+	case ls.current != l.Version:
+		return LinkReplaced, "This version was replaced by a newer one. You will receive a new link when it is ready for your approval."
+	case !now.Before(l.ExpiresAt):
+		return LinkExpired, "This link has expired. Ask the agency for a new one."
+	case !ls.awaiting:
+		return LinkClosed, closedMessage(l.SubjectKind, ls.status)
+	}
+	return LinkOpen, ""
+}
+
+// OpenLink looks a link up and reports what it shows: the exact version it is for and its
+// state. It never writes: mail scanners open links too. An unknown token is ENOTFOUND.
+func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error) {
+	ls, err := s.lookupLink(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	l := ls.link
+	v := &LinkView{Link: l, Kind: l.SubjectKind, Version: l.Version, Status: ls.status}
 	switch l.SubjectKind {
 	case "statement":
 		st, err := s.Store.Statement(ctx, l.SubjectID)
@@ -76,10 +127,7 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 		if err != nil {
 			return nil, err
 		}
-		clientID, current, v.Status = st.ClientID, st.Version, st.Status
-		awaiting = st.Status == workflows.StatementAwaiting
-		v.Title, v.Crisis, v.Channels = "Holding statement", c.PlaybookTitle, st.Channels
-		v.Body = st.Body // the approver sees the version they are asked about while it is current
+		v.Title, v.Crisis, v.Channels, v.Body = "Holding statement", c.PlaybookTitle, st.Channels, st.Body
 	default:
 		p, err := s.Store.Post(ctx, l.SubjectID)
 		if err != nil {
@@ -89,27 +137,14 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 		if err != nil {
 			return nil, err
 		}
-		clientID, current, v.Status = p.ClientID, p.Version, p.Status
-		awaiting = greenlight.PostStatus(p.Status) == greenlight.StatusAwaitingClient
 		v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
 	}
-	client, err := s.Store.Client(ctx, clientID)
+	client, err := s.Store.Client(ctx, ls.clientID)
 	if err != nil {
 		return nil, err
 	}
 	v.Client = client.Name
-	switch {
-	case l.UsedAt != nil:
-		v.State, v.Message = LinkUsed, "This link was already used: your decision on this version is recorded."
-	case current != l.Version:
-		v.State, v.Message = LinkReplaced, "This version was replaced by a newer one. You will receive a new link when it is ready for your approval."
-	case !s.now().Before(l.ExpiresAt):
-		v.State, v.Message = LinkExpired, "This link has expired. Ask the agency for a new one."
-	case !awaiting:
-		v.State, v.Message = LinkClosed, closedMessage(l.SubjectKind, v.Status)
-	default:
-		v.State = LinkOpen
-	}
+	v.State, v.Message = ls.state(s.now())
 	return v, nil
 }
 
@@ -139,22 +174,31 @@ func closedMessage(kind, status string) string {
 	}
 }
 
+// Decision is the outcome of a decision made from a link.
+type Decision struct {
+	Kind    string // "post" or "statement"
+	Version int
+	Status  string // the post's or statement's status after the decision
+}
+
 // DecideLink records an approver's decision from their link: the workflow's validator
 // refuses replaced versions and second decisions, then the link is marked used. Retrying
-// the same link gets the same outcome (the Update ID is the link's).
-func (s *Service) DecideLink(ctx context.Context, token, decision, comment string) (*LinkView, error) {
-	v, err := s.OpenLink(ctx, token)
+// the same link gets the same outcome (the Update ID is the link's). A link that does not
+// allow a decision answers with its state's error (EGONE, or ECONFLICT when closed).
+func (s *Service) DecideLink(ctx context.Context, token, decision, comment string) (*Decision, error) {
+	ls, err := s.lookupLink(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.Err(); err != nil {
-		return v, err
+	if state, msg := ls.state(s.now()); state != LinkOpen {
+		v := LinkView{State: state, Message: msg}
+		return nil, v.Err()
 	}
 	comment = strings.TrimSpace(comment)
 	if err := validDecision(decision, comment); err != nil {
-		return v, err
+		return nil, err
 	}
-	l := v.Link
+	l := ls.link
 	req := workflows.ClientDecisionRequest{
 		Approver: greenlight.Actor{Kind: "approver", ID: l.ApproverID, Name: l.ApproverName},
 		Version:  l.Version, Decision: decision, Comment: comment,
@@ -163,24 +207,21 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 	if l.SubjectKind == "statement" {
 		workflowID = workflows.StatementWorkflowID(l.SubjectID)
 	}
-	err = s.sendUpdate(ctx, workflowID, "link:"+l.ID, workflows.ClientDecisionUpdate, req)
+	var view workflows.PostView
+	err = s.sendUpdate(ctx, workflowID, "link:"+l.ID, workflows.ClientDecisionUpdate, req, &view)
 	if isClosed(err) {
 		err = greenlight.Errorf(greenlight.ECONFLICT, "%s", closedMessage(l.SubjectKind, ""))
 	}
 	if err != nil && !greenlight.IsCode(err, greenlight.EGONE) {
-		return v, err
+		return nil, err
 	}
 	// Decided now or before: every link of this approver for this version is spent.
 	if merr := s.Store.MarkApproverLinksUsed(ctx, l.SubjectKind, l.SubjectID, l.Version, l.ApproverID, s.now()); merr != nil {
 		s.Log.Error("mark links used", "link", l.ID, "error", merr)
 	}
 	if err != nil {
-		return v, err
-	}
-	s.Log.Info("link decision", "kind", l.SubjectKind, "subject", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
-	fresh, err := s.OpenLink(ctx, token)
-	if err != nil {
 		return nil, err
 	}
-	return fresh, nil
+	s.Log.Info("link decision", "kind", l.SubjectKind, "subject", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
+	return &Decision{Kind: l.SubjectKind, Version: l.Version, Status: string(view.Status)}, nil
 }

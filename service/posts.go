@@ -239,7 +239,8 @@ func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, ba
 	if err := requireRole(actor, "edit posts", editors...); err != nil {
 		return nil, err
 	}
-	if _, err := s.visiblePost(ctx, actor, id); err != nil {
+	p, err := s.visiblePost(ctx, actor, id)
+	if err != nil {
 		return nil, err // before validating: a post one cannot see answers the same whatever the body
 	}
 	if err := s.validFields(&f); err != nil {
@@ -249,7 +250,7 @@ func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, ba
 		Actor: Actor(actor), BaseVersion: baseVersion, Title: f.Title, Body: f.Body, Channels: f.Channels,
 		MediaURLs: f.MediaURLs, PublishAt: f.PublishAt, ReminderAfter: f.ReminderAfter, EscalateAfter: f.EscalateAfter,
 	}
-	return s.decide(ctx, actor, id, "", workflows.EditUpdate, req)
+	return s.decideOn(ctx, p, "", workflows.EditUpdate, req)
 }
 
 // SubmitPost sends a draft to internal review.
@@ -288,7 +289,7 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 		}
 		req.Client = &ca
 	}
-	return s.decide(ctx, actor, id, "", workflows.ReviewUpdate, req)
+	return s.decideOn(ctx, p, "", workflows.ReviewUpdate, req)
 }
 
 // CancelPost stops a post before it is published.
@@ -322,17 +323,22 @@ func (s *Service) decide(ctx context.Context, actor *store.User, id, updateID, n
 	if err != nil {
 		return nil, err
 	}
+	return s.decideOn(ctx, p, updateID, name, arg)
+}
+
+// decideOn is decide for a post already loaded and checked.
+func (s *Service) decideOn(ctx context.Context, p *store.Post, updateID, name string, arg any) (*store.PostDetail, error) {
 	if err := s.update(ctx, p, updateID, name, arg); err != nil {
 		return nil, err
 	}
-	return s.Store.PostDetail(ctx, id)
+	return s.Store.PostDetail(ctx, p.ID)
 }
 
 func (s *Service) update(ctx context.Context, p *store.Post, updateID, name string, arg any) error {
 	if greenlight.PostStatus(p.Status).Final() {
 		return greenlight.Errorf(greenlight.ECONFLICT, "post is %s", p.Status)
 	}
-	err := s.sendUpdate(ctx, workflows.PostWorkflowID(p.ID), updateID, name, arg)
+	err := s.sendUpdate(ctx, workflows.PostWorkflowID(p.ID), updateID, name, arg, nil)
 	if isClosed(err) {
 		// The workflow finished between our read and the update: report its final state.
 		if cur, rerr := s.Store.Post(ctx, p.ID); rerr == nil {
@@ -344,7 +350,7 @@ func (s *Service) update(ctx context.Context, p *store.Post, updateID, name stri
 
 // sendUpdate sends an Update and waits for its outcome. A closed workflow's NotFound error
 // is returned as is for callers to explain; others become domain errors.
-func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name string, arg any) error {
+func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name string, arg, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
 	defer cancel()
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -352,7 +358,7 @@ func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name str
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
-		err = h.Get(ctx, nil)
+		err = h.Get(ctx, out)
 	}
 	if isClosed(err) {
 		return err

@@ -424,3 +424,16 @@ func TestCrisisHoldChecksAgainWithoutASignal(t *testing.T) {
 	require.Equal(t, greenlight.StatusPublished, res.Status)
 	require.Equal(t, later, h.published[0].At, "released by its periodic check, it publishes at its new time")
 }
+
+func TestReviewCarriesTheApproversSoNoLookupRuns(t *testing.T) {
+	h := newHarness(t)
+	h.approvers = nil // the lookup would find nobody: the request's approvers must be used
+	h.update(time.Minute, workflows.SubmitUpdate, workflows.SubmitRequest{Actor: author})
+	review := h.update(2*time.Minute, workflows.ReviewUpdate, workflows.ReviewRequest{Actor: reviewer, Version: 1, Decision: greenlight.DecisionApprove,
+		Client: &activities.ClientApprovers{Policy: greenlight.PolicyAny, Approvers: []activities.Approver{bob}}})
+	h.run(time.Hour)
+	require.NoError(t, review.err)
+	require.Equal(t, greenlight.StatusAwaitingClient, review.view.Status)
+	require.Len(t, h.requests, 1)
+	require.Equal(t, []activities.Approver{bob}, h.requests[0].Val.Approvers)
+}

@@ -3,8 +3,8 @@ package api_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"

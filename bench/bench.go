@@ -35,7 +35,7 @@ type Config struct {
 	// ReadConcurrency is how many reads are in flight during the read measurements (a few
 	// people browsing; Concurrency saturates the machine and measures its queue instead).
 	ReadConcurrency int
-	Progress    io.Writer     // progress bars (stderr); nil for none
+	Progress        io.Writer // progress bars (stderr); nil for none
 }
 
 // Stat is the latency distribution of one operation.

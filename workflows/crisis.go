@@ -205,6 +205,8 @@ func (r *crisisRun) run(ctx workflow.Context) (CrisisResult, error) {
 	if err := workflow.Await(ctx, func() bool { return r.st.Created }); err != nil {
 		return CrisisResult{}, err
 	}
+	stable := workflow.GetVersion(ctx, versionStableTimer, workflow.DefaultVersion, 1) == 1
+	var timer deadline
 	for {
 		if err := r.locked(ctx, func(ctx workflow.Context, c *crisisChange) error {
 			r.advance(ctx, c)
@@ -225,14 +227,8 @@ func (r *crisisRun) run(ctx workflow.Context) (CrisisResult, error) {
 		}
 		r.wake = false
 		ready := func() bool { return r.wake }
-		if at := r.nextDeadline(); at.IsZero() {
-			if err := workflow.Await(ctx, ready); err != nil {
-				return CrisisResult{}, err
-			}
-		} else if d := at.Sub(workflow.Now(ctx)); d > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, d, ready); err != nil {
-				return CrisisResult{}, err
-			}
+		if err := awaitDeadline(ctx, stable, &timer, r.nextDeadline(), ready); err != nil {
+			return CrisisResult{}, err
 		}
 		if err := r.fireDue(ctx); err != nil {
 			return CrisisResult{}, err

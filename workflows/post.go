@@ -207,17 +207,13 @@ func (r *postRun) run(ctx workflow.Context) (PostResult, error) {
 	if err := workflow.Await(ctx, func() bool { return r.st.Created }); err != nil {
 		return PostResult{}, err
 	}
+	stable := workflow.GetVersion(ctx, versionStableTimer, workflow.DefaultVersion, 1) == 1
+	var timer deadline
 	for !(r.st.Status.Final() && r.inflight == 0) {
 		r.wake = false
 		ready := func() bool { return r.wake || (r.st.Status.Final() && r.inflight == 0) }
-		if at := r.nextDeadline(); at.IsZero() {
-			if err := workflow.Await(ctx, ready); err != nil {
-				return PostResult{}, err
-			}
-		} else if d := at.Sub(workflow.Now(ctx)); d > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, d, ready); err != nil {
-				return PostResult{}, err
-			}
+		if err := awaitDeadline(ctx, stable, &timer, r.nextDeadline(), ready); err != nil {
+			return PostResult{}, err
 		}
 		if err := r.fireDue(ctx); err != nil {
 			return PostResult{}, err

@@ -337,11 +337,12 @@ func (r *runner) link(ctx context.Context, postID string) (string, error) {
 
 // createPosts creates n drafts due in a week: they wait for their approvals, and the bench
 // reschedules the approved ones to publish soon.
-func (r *runner) createPosts(ctx context.Context, e *env, n int, label string) ([]post, error) {
+func (r *runner) createPosts(ctx context.Context, e *env, n int, prefix string) ([]post, error) {
 	posts := make([]post, n)
 	publishAt := time.Now().Add(7 * 24 * time.Hour)
-	err := r.each(ctx, label, "create post", n, func(i int) error {
-		return r.timed("create post", func() error {
+	stat := prefix + "create post"
+	err := r.each(ctx, stat, stat, n, func(i int) error {
+		return r.timed(stat, func() error {
 			return r.call(ctx, "POST", "/api/v1/posts", e.editor, map[string]any{
 				"client_id": e.clientID, "title": fmt.Sprintf("Bench post %d", i), "body": "Load test — post " + fmt.Sprint(i),
 				"channels": []string{"instagram"}, "publish_at": publishAt.UTC().Format(time.RFC3339Nano),
@@ -351,16 +352,19 @@ func (r *runner) createPosts(ctx context.Context, e *env, n int, label string) (
 	return posts, err
 }
 
-func (r *runner) toClient(ctx context.Context, e *env, posts []post) error {
-	if err := r.each(ctx, "submit", "submit", len(posts), func(i int) error {
-		return r.timed("submit", func() error {
+// toClient submits and reviews posts; prefix keeps the stats of a phase apart (the
+// decision ratio uses the unprefixed ones).
+func (r *runner) toClient(ctx context.Context, e *env, posts []post, prefix string) error {
+	submit, review := prefix+"submit", prefix+"review"
+	if err := r.each(ctx, submit, submit, len(posts), func(i int) error {
+		return r.timed(submit, func() error {
 			return r.call(ctx, "POST", "/api/v1/posts/"+posts[i].ID+"/submit", e.editor, nil, nil)
 		})
 	}); err != nil {
 		return err
 	}
-	return r.each(ctx, "review", "review", len(posts), func(i int) error {
-		return r.timed("review", func() error {
+	return r.each(ctx, review, review, len(posts), func(i int) error {
+		return r.timed(review, func() error {
 			return r.call(ctx, "POST", "/api/v1/posts/"+posts[i].ID+"/review", e.reviewer, map[string]any{"version": 1, "decision": "approve"}, nil)
 		})
 	})
@@ -374,11 +378,11 @@ func (r *runner) posts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	posts, err := r.createPosts(ctx, e, r.cfg.Posts, "create posts")
+	posts, err := r.createPosts(ctx, e, r.cfg.Posts, "")
 	if err != nil {
 		return err
 	}
-	if err := r.toClient(ctx, e, posts); err != nil {
+	if err := r.toClient(ctx, e, posts, ""); err != nil {
 		return err
 	}
 	links := make([]string, len(posts))
@@ -521,25 +525,25 @@ func (r *runner) pending(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	posts, err := r.createPosts(ctx, e, r.cfg.Pending, "pending: create")
+	posts, err := r.createPosts(ctx, e, r.cfg.Pending, "pending: ")
 	if err != nil {
 		return err
 	}
-	if err := r.toClient(ctx, e, posts); err != nil {
+	if err := r.toClient(ctx, e, posts, "pending: "); err != nil {
 		return err
 	}
 	saved := r.cfg.Concurrency
 	r.cfg.Concurrency = r.cfg.ReadConcurrency
 	defer func() { r.cfg.Concurrency = saved }()
-	if err := r.each(ctx, "pending: read post", "read post (pending)", r.cfg.Reads, func(i int) error {
-		return r.timed("read post (pending)", func() error {
+	if err := r.each(ctx, "pending: read post", "pending: read post", r.cfg.Reads, func(i int) error {
+		return r.timed("pending: read post", func() error {
 			return r.call(ctx, "GET", "/api/v1/posts/"+posts[i%len(posts)].ID, e.editor, nil, nil)
 		})
 	}); err != nil {
 		return err
 	}
-	if err := r.each(ctx, "pending: list page", "list page (pending)", r.cfg.Reads, func(i int) error {
-		return r.timed("list page (pending)", func() error {
+	if err := r.each(ctx, "pending: list page", "pending: list page", r.cfg.Reads, func(i int) error {
+		return r.timed("pending: list page", func() error {
 			return r.call(ctx, "GET", "/api/v1/posts?status=awaiting_client&limit=50&client_id="+e.clientID, e.editor, nil, nil)
 		})
 	}); err != nil {

@@ -23,6 +23,9 @@ import (
 	"go.temporal.io/server/temporal"
 )
 
+// historyCache is how many workflows' state the embedded history service keeps in memory.
+const historyCache = 2048
+
 // TemporalConfig says where the embedded server keeps its state and listens.
 type TemporalConfig struct {
 	// DatabaseFile is the SQLite file holding histories, timers and visibility. Empty means
@@ -148,6 +151,10 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		// One process, one shard: let a single poller drain the queues quickly.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// The history service caches up to 128,000 workflows' state by default: with
+		// 10,000 posts waiting that kept hundreds of megabytes alive for the garbage
+		// collector to scan. A waiting post is read again only when its timer fires.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCache,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),

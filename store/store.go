@@ -48,6 +48,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if pg {
 		db, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
 	} else {
+		// Reuse prepared statements: the pure-Go SQLite spends much of a short query
+		// preparing it (and mapping memory for it).
+		cfg.PrepareStmt = true
 		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN(dsn)}), cfg)
 	}
 	if err != nil {

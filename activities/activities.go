@@ -116,27 +116,36 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 	}
 	for _, ap := range req.Approvers {
 		key := fmt.Sprintf("post/%s/v%d/r%d/%s/%s", req.PostID, req.Version, req.Round, kind, ap.Email)
-		err := a.once(ctx, key, "email", func() (string, error) {
-			token, expires, err := a.saveLink(ctx, key, "post", req.PostID, req.Version, ap)
-			if err != nil {
-				return "", err
-			}
-			msg, err := approvalEmail(approvalData{
+		err := a.emailLink(ctx, key, "post", req.PostID, req.Version, ap, func(url string, expires time.Time) (mail.Message, error) {
+			return approvalEmail(approvalData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
 				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
-				URL: a.BaseURL + "/approve/" + token, Expires: expires, Reminder: req.Reminder,
+				URL: url, Expires: expires, Reminder: req.Reminder,
 			})
-			if err != nil {
-				return "", err
-			}
-			msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
-			return "", a.Mail.Send(ctx, msg)
 		})
 		if err != nil {
 			return asTemporal(err)
 		}
 	}
 	return nil
+}
+
+// emailLink sends, once under key, an email carrying a new approval link for one
+// approver and one version; render writes the email around the link's URL.
+func (a *Activities) emailLink(ctx context.Context, key, kind, subjectID string, version int, ap Approver,
+	render func(url string, expires time.Time) (mail.Message, error)) error {
+	return a.once(ctx, key, "email", func() (string, error) {
+		token, expires, err := a.saveLink(ctx, key, kind, subjectID, version, ap)
+		if err != nil {
+			return "", err
+		}
+		msg, err := render(a.BaseURL+"/approve/"+token, expires)
+		if err != nil {
+			return "", err
+		}
+		msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
+		return "", a.Mail.Send(ctx, msg)
+	})
 }
 
 // Notify emails staff about a post: the author, plus the client's admins for escalations.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/report"
 	"github.com/greenlight/greenlight/sentiment"
@@ -173,20 +174,11 @@ func (a *Activities) RequestStatementApproval(ctx context.Context, r StatementAp
 	}
 	for _, ap := range r.Approvers {
 		key := fmt.Sprintf("crisis/%s/statement/%s/v%d/request/%s/%s", r.CrisisID, r.StatementID, r.Version, ap.Role, ap.Email)
-		err := a.once(ctx, key, "email", func() (string, error) {
-			token, expires, err := a.saveLink(ctx, key, "statement", r.StatementID, r.Version, ap.Approver)
-			if err != nil {
-				return "", err
-			}
-			msg, err := statementEmail(statementData{
+		err := a.emailLink(ctx, key, "statement", r.StatementID, r.Version, ap.Approver, func(url string, expires time.Time) (mail.Message, error) {
+			return statementEmail(statementData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Role: ap.Role, Crisis: crisis.PlaybookTitle,
-				Body: st.Body, Channels: st.Channels, Version: r.Version, URL: a.BaseURL + "/approve/" + token, Expires: expires,
+				Body: st.Body, Channels: st.Channels, Version: r.Version, URL: url, Expires: expires,
 			})
-			if err != nil {
-				return "", err
-			}
-			msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
-			return "", a.Mail.Send(ctx, msg)
 		})
 		if err != nil {
 			return asTemporal(err)

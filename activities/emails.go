@@ -90,21 +90,26 @@ Opening it changes nothing: only your decision on the page does.
 <p><a href="{{.URL}}">Open the post</a></p></body></html>`))
 )
 
-func approvalEmail(d approvalData) (mail.Message, error) {
+// compose renders one email from its subject, plain-text and HTML templates.
+func compose(subject, text *texttemplate.Template, html *htmltemplate.Template, data any) (mail.Message, error) {
 	var m mail.Message
 	var err error
-	if m.Subject, err = execText(approvalSubject, d); err != nil {
+	if m.Subject, err = execText(subject, data); err != nil {
 		return m, err
 	}
-	if m.Text, err = execText(approvalText, d); err != nil {
+	if m.Text, err = execText(text, data); err != nil {
 		return m, err
 	}
 	var sb strings.Builder
-	if err := approvalHTML.Execute(&sb, d); err != nil {
+	if err := html.Execute(&sb, data); err != nil {
 		return m, err
 	}
 	m.HTML = sb.String()
 	return m, nil
+}
+
+func approvalEmail(d approvalData) (mail.Message, error) {
+	return compose(approvalSubject, approvalText, approvalHTML, d)
 }
 
 func notificationEmail(d notificationData) (mail.Message, error) {
@@ -173,20 +178,7 @@ This link is personal, works once, for this exact version only, until {{when .Ex
 )
 
 func statementEmail(d statementData) (mail.Message, error) {
-	var m mail.Message
-	var err error
-	if m.Subject, err = execText(statementSubject, d); err != nil {
-		return m, err
-	}
-	if m.Text, err = execText(statementText, d); err != nil {
-		return m, err
-	}
-	var sb strings.Builder
-	if err := statementHTML.Execute(&sb, d); err != nil {
-		return m, err
-	}
-	m.HTML = sb.String()
-	return m, nil
+	return compose(statementSubject, statementText, statementHTML, d)
 }
 
 type crisisData struct{ Recipient, Subject, Message, URL string }

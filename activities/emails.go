@@ -112,33 +112,37 @@ func approvalEmail(d approvalData) (mail.Message, error) {
 	return compose(approvalSubject, approvalText, approvalHTML, d)
 }
 
+// Notification templates, parsed once.
+var (
+	notificationSubjectTmpl = parseAll(notificationSubjects)
+	notificationBodyTmpl    = parseAll(notificationBodies)
+	staffSubject            = texttemplate.Must(texttemplate.New("").Parse("{{.Subject}}"))
+)
+
+func parseAll(src map[string]string) map[string]*texttemplate.Template {
+	out := map[string]*texttemplate.Template{}
+	for kind, text := range src {
+		out[kind] = texttemplate.Must(texttemplate.New(kind).Funcs(funcs).Parse(text))
+	}
+	return out
+}
+
 func notificationEmail(d notificationData) (mail.Message, error) {
-	var m mail.Message
-	subject, err := texttemplate.New("").Funcs(funcs).Parse(notificationSubjects[d.Kind])
+	subject, err := execText(notificationSubjectTmpl[d.Kind], d)
 	if err != nil {
-		return m, err
+		return mail.Message{}, err
 	}
-	body, err := texttemplate.New("").Funcs(funcs).Parse(notificationBodies[d.Kind])
+	msg, err := execText(notificationBodyTmpl[d.Kind], d)
 	if err != nil {
-		return m, err
+		return mail.Message{}, err
 	}
-	if m.Subject, err = execText(subject, d); err != nil {
-		return m, err
-	}
-	msg, err := execText(body, d)
-	if err != nil {
-		return m, err
-	}
-	page := struct{ Recipient, Message, URL string }{d.Recipient, msg, d.URL}
-	if m.Text, err = execText(notificationText, page); err != nil {
-		return m, err
-	}
-	var sb strings.Builder
-	if err := notificationHTML.Execute(&sb, page); err != nil {
-		return m, err
-	}
-	m.HTML = sb.String()
-	return m, nil
+	return staffEmail(subject, d.Recipient, msg, d.URL)
+}
+
+// staffEmail is what staff get: a subject, a message and a link to the page it is about.
+func staffEmail(subject, recipient, message, url string) (mail.Message, error) {
+	page := struct{ Subject, Recipient, Message, URL string }{subject, recipient, message, url}
+	return compose(staffSubject, notificationText, notificationHTML, page)
 }
 
 func execText(t *texttemplate.Template, data any) (string, error) {
@@ -184,16 +188,5 @@ func statementEmail(d statementData) (mail.Message, error) {
 type crisisData struct{ Recipient, Subject, Message, URL string }
 
 func crisisEmail(d crisisData) (mail.Message, error) {
-	m := mail.Message{Subject: d.Subject}
-	page := struct{ Recipient, Message, URL string }{d.Recipient, d.Message, d.URL}
-	var err error
-	if m.Text, err = execText(notificationText, page); err != nil {
-		return m, err
-	}
-	var sb strings.Builder
-	if err := notificationHTML.Execute(&sb, page); err != nil {
-		return m, err
-	}
-	m.HTML = sb.String()
-	return m, nil
+	return staffEmail(d.Subject, d.Recipient, d.Message, d.URL)
 }

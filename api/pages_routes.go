@@ -88,7 +88,6 @@ func addPageFuncs(engine *html.Engine, tz *time.Location) {
 		return "eq"
 	})
 	engine.AddFunc("humanize", func(s string) string { return strings.ReplaceAll(s, "_", " ") })
-	engine.AddFunc("add", func(a, b int) int { return a + b })
 	// cut splits a text at a channel's limit: what fits, and what the network would cut.
 	engine.AddFunc("cut", func(s string, limit int) [2]string {
 		r := []rune(s)

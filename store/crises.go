@@ -247,13 +247,6 @@ func (s *Store) CrisisDetail(ctx context.Context, id string) (*CrisisDetail, err
 	return d, nil
 }
 
-// CrisisEventsAfter returns timeline events with seq > after, for live views.
-func (s *Store) CrisisEventsAfter(ctx context.Context, id string, after int) ([]CrisisEvent, error) {
-	var evs []CrisisEvent
-	err := s.ctx(ctx).Where("crisis_id = ? AND seq > ?", id, after).Order("seq").Find(&evs).Error
-	return evs, wrap(err, "crisis timeline")
-}
-
 // ListCrises returns crises newest first, limited to scope when non-empty.
 func (s *Store) ListCrises(ctx context.Context, scope []string, clientID, status string, limit int) ([]Crisis, error) {
 	q := s.ctx(ctx).Order("id DESC").Limit(limit)

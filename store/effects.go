@@ -36,10 +36,3 @@ func (s *Store) FinishEffect(ctx context.Context, key, result string) error {
 		Updates(map[string]any{"status": effectDone, "result": result, "done_at": now}).Error
 	return wrap(err, "finish effect")
 }
-
-// EffectDone reports whether the effect named key completed.
-func (s *Store) EffectDone(ctx context.Context, key string) (bool, error) {
-	var n int64
-	err := s.ctx(ctx).Model(&effect{}).Where("idem_key = ? AND status = ?", key, effectDone).Count(&n).Error
-	return n > 0, wrap(err, "effect")
-}

@@ -90,13 +90,6 @@ func (s *Store) MentionPoints(ctx context.Context, clientID string, from, to tim
 	return ps, wrap(err, "mention series")
 }
 
-// RecentMentions returns a client's latest mentions.
-func (s *Store) RecentMentions(ctx context.Context, clientID string, limit int) ([]Mention, error) {
-	var ms []Mention
-	err := s.ctx(ctx).Where("client_id = ?", clientID).Order("at DESC, id DESC").Limit(limit).Find(&ms).Error
-	return ms, wrap(err, "mentions")
-}
-
 // CreateRule stores a trigger rule.
 func (s *Store) CreateRule(ctx context.Context, r *MentionRule) error {
 	return wrap(s.ctx(ctx).Create(r).Error, "create rule")

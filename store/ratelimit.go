@@ -41,8 +41,3 @@ func (s *Store) Hit(ctx context.Context, bucket string, max int, window time.Dur
 	}
 	return count <= max, nil
 }
-
-// PruneRateLimits deletes windows that ended before cutoff.
-func (s *Store) PruneRateLimits(ctx context.Context, cutoff time.Time) error {
-	return wrap(s.ctx(ctx).Where("window_start < ?", cutoff).Delete(&rateLimit{}).Error, "prune rate limits")
-}

@@ -27,9 +27,6 @@ type Store struct {
 	postgres bool
 }
 
-// IsPostgres reports whether the store runs on PostgreSQL (else SQLite).
-func (s *Store) IsPostgres() bool { return s.postgres }
-
 // Open connects to dsn: a postgres:// or postgresql:// URL, or else a SQLite file path.
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*Store, error) {

@@ -161,7 +161,27 @@ type change struct {
 	version   *activities.VersionRecord
 	decisions []activities.DecisionRecord
 	events    []activities.EventRecord
+	// internal: the step changed only workflow state the projection does not show (the
+	// publishing flag, the next hold check): nothing to record.
+	internal bool
 }
+
+// versionAtomicSteps: every step the workflow takes by itself (expiry, reminder,
+// escalation, hold re-check, publication) re-checks, under the lock, that it still applies,
+// and publication marks the post as publishing before it yields (hold check) so that no
+// edit or cancellation slips in between. Runs that reached such a step before this change
+// keep the old behaviour when they replay.
+const versionAtomicSteps = "atomic-steps"
+
+// atomic reports whether this run uses the atomic steps (decided at the first step that
+// asks, then fixed for the run).
+func (r *postRun) atomic(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, versionAtomicSteps, workflow.DefaultVersion, 1) == 1
+}
+
+// errMoved says a step no longer applies: the state moved while it waited for the lock or
+// an activity.
+var errMoved = errors.New("the post moved on")
 
 var a *activities.Activities
 
@@ -256,35 +276,77 @@ func (r *postRun) nextDeadline() time.Time {
 	return next
 }
 
-// fireDue runs every timer-driven step whose time has come.
+// fireDue runs every timer-driven step whose time has come. Each step checks again, under
+// the lock, that it still applies (see auto).
 func (r *postRun) fireDue(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	due := func(t time.Time) bool { return !now.Before(t) }
 	st := r.st
 	switch {
 	case st.Publishing:
 		return nil
-	case st.Status.BeforeApproval() && !st.NeedsNewTime && due(st.PublishAt):
+	case r.expiryDue(now):
 		return r.expire(ctx)
 	case st.Status == greenlight.StatusAwaitingClient:
-		if !st.Reminded && due(st.AwaitingSince.Add(st.ReminderAfter)) {
+		if r.reminderDue(now) {
 			if err := r.remind(ctx); err != nil {
 				return err
 			}
 		}
-		if !st.Escalated && due(st.AwaitingSince.Add(st.EscalateAfter)) {
+		// The state as it was when the timer fired decides (a run before atomic steps
+		// replays this way); escalate checks again under the lock.
+		if !st.Escalated && due(now, st.AwaitingSince.Add(st.EscalateAfter)) {
 			return r.escalate(ctx)
 		}
-	case st.Status == greenlight.StatusScheduled && !st.Held && due(st.PublishAt):
+	case r.publishDue(now):
 		return r.publish(ctx)
-	case st.Status == greenlight.StatusScheduled && st.Held && (st.Released || due(st.HeldCheckAt)):
+	case r.recheckDue(now):
 		return r.recheckHold(ctx)
 	}
 	return nil
 }
 
-// step runs one state change under the mutex: check again (the state may have moved since
-// the validator ran), mutate, then record the new projection before returning.
+func due(now, t time.Time) bool { return !now.Before(t) }
+
+// When each automatic step applies: fireDue decides with these, and each step checks its
+// own again under the lock before it changes anything.
+
+func (r *postRun) expiryDue(now time.Time) bool {
+	st := &r.st
+	return !st.Publishing && st.Status.BeforeApproval() && !st.NeedsNewTime && due(now, st.PublishAt)
+}
+
+func (r *postRun) reminderDue(now time.Time) bool {
+	st := &r.st
+	return !st.Publishing && st.Status == greenlight.StatusAwaitingClient && !st.Reminded &&
+		due(now, st.AwaitingSince.Add(st.ReminderAfter))
+}
+
+func (r *postRun) escalationDue(now time.Time) bool {
+	st := &r.st
+	return !st.Publishing && st.Status == greenlight.StatusAwaitingClient && !st.Escalated &&
+		due(now, st.AwaitingSince.Add(st.EscalateAfter))
+}
+
+func (r *postRun) publishDue(now time.Time) bool {
+	st := &r.st
+	return !st.Publishing && st.Status == greenlight.StatusScheduled && !st.Held && due(now, st.PublishAt)
+}
+
+func (r *postRun) recheckDue(now time.Time) bool {
+	st := &r.st
+	return r.held(now) && (st.Released || due(now, st.HeldCheckAt))
+}
+
+func (r *postRun) held(time.Time) bool {
+	st := &r.st
+	return !st.Publishing && st.Status == greenlight.StatusScheduled && st.Held
+}
+
+func (r *postRun) publishing(time.Time) bool { return r.st.Publishing }
+
+// step is the one way a post changes state, for decisions and automatic steps alike: lock,
+// check again (the state may have moved since the validator or the timer decided), change,
+// record the new projection, unlock. A check error is returned as is, nothing changed.
 func (r *postRun) step(ctx workflow.Context, check func() error, mutate func(ctx workflow.Context, c *change) error) (PostView, error) {
 	if err := r.mu.Lock(ctx); err != nil {
 		return PostView{}, err
@@ -299,11 +361,33 @@ func (r *postRun) step(ctx workflow.Context, check func() error, mutate func(ctx
 	if err := mutate(ctx, c); err != nil {
 		return PostView{}, err
 	}
-	if err := r.record(ctx, c); err != nil {
-		return PostView{}, err
+	if !c.internal {
+		if err := r.record(ctx, c); err != nil {
+			return PostView{}, err
+		}
 	}
 	r.wake = true
 	return r.view(), nil
+}
+
+// auto runs a step the workflow takes by itself (a timer fired, a hold check answered)
+// through step, if applies still holds under the lock; it reports whether the step ran. A
+// step that no longer applies changes nothing: the main loop looks at the new state.
+func (r *postRun) auto(ctx workflow.Context, applies func(now time.Time) bool, mutate func(ctx workflow.Context, c *change) error) (bool, error) {
+	var check func() error
+	if r.atomic(ctx) {
+		check = func() error {
+			if !applies(workflow.Now(ctx)) {
+				return errMoved
+			}
+			return nil
+		}
+	}
+	_, err := r.step(ctx, check, mutate)
+	if errors.Is(err, errMoved) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func (r *postRun) view() PostView {
@@ -598,10 +682,10 @@ func (r *postRun) cancel(ctx workflow.Context, req CancelRequest) (PostView, err
 	})
 }
 
-// --- timer-driven steps ---
+// --- automatic steps (timers, hold checks): each re-checks under the lock through auto ---
 
 func (r *postRun) expire(ctx workflow.Context) error {
-	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+	_, err := r.auto(ctx, r.expiryDue, func(ctx workflow.Context, c *change) error {
 		r.event(ctx, c, greenlight.System, "expired",
 			fmt.Sprintf("publish time passed while %s; never published", r.st.Status))
 		r.st.Status = greenlight.StatusExpired
@@ -612,7 +696,7 @@ func (r *postRun) expire(ctx workflow.Context) error {
 }
 
 func (r *postRun) remind(ctx workflow.Context) error {
-	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+	_, err := r.auto(ctx, r.reminderDue, func(ctx workflow.Context, c *change) error {
 		r.st.Reminded = true
 		var waiting []activities.Approver
 		for _, ap := range r.st.Approvers {
@@ -628,7 +712,7 @@ func (r *postRun) remind(ctx workflow.Context) error {
 }
 
 func (r *postRun) escalate(ctx workflow.Context) error {
-	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+	_, err := r.auto(ctx, r.escalationDue, func(ctx workflow.Context, c *change) error {
 		r.st.Escalated = true
 		r.event(ctx, c, greenlight.System, "escalated",
 			fmt.Sprintf("no client decision after %s: author and admins notified", r.st.EscalateAfter))
@@ -638,23 +722,49 @@ func (r *postRun) escalate(ctx workflow.Context) error {
 	return err
 }
 
-// publish sends the approved version to every channel, then records the outcome. Edits
-// and cancellation are refused while it runs.
+// publish sends the approved version to every channel, then records the outcome. Its first
+// step, under the lock and only if the post is still scheduled, unheld and due, marks the
+// post as publishing and takes the version to publish: from then until the outcome is
+// recorded (or a crisis hold is found), edits, reschedules and cancellation are refused
+// with ECONFLICT, and nothing can change what is published. A scheduled post's current
+// version is the approved one: any change of content returns it to draft.
 func (r *postRun) publish(ctx workflow.Context) error {
+	if !r.atomic(ctx) {
+		return r.publishBeforeAtomicSteps(ctx)
+	}
+	var version int
+	var channels []string
+	began, err := r.auto(ctx, r.publishDue, func(ctx workflow.Context, c *change) error {
+		r.st.Publishing = true
+		version, channels = r.st.Version, slices.Clone(r.st.Content.Channels)
+		c.internal = true
+		return nil
+	})
+	if err != nil || !began {
+		return err
+	}
+	// A crisis may hold the client's publishing: then the post waits for its release.
+	var hold activities.HoldStatus
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PublishingHold, r.in.ClientID).Get(ctx, &hold); err != nil {
+		return err
+	}
+	if hold.Held {
+		return r.hold(ctx, hold)
+	}
+	return r.publishVersion(ctx, version, channels)
+}
+
+// publishBeforeAtomicSteps is publish as runs that started before versionAtomicSteps did
+// it (they replay it): the hold check and the lock came before the post was marked as
+// publishing.
+func (r *postRun) publishBeforeAtomicSteps(ctx workflow.Context) error {
 	if workflow.GetVersion(ctx, "publishing-hold", workflow.DefaultVersion, 1) == 1 {
-		// A crisis may hold the client's publishing: then the post waits for its release.
 		var hold activities.HoldStatus
 		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PublishingHold, r.in.ClientID).Get(ctx, &hold); err != nil {
 			return err
 		}
 		if hold.Held {
-			_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
-				r.st.Held, r.st.HeldBy, r.st.Released = true, hold.CrisisID, false
-				r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
-				r.event(ctx, c, greenlight.System, "held", "publishing is paused by crisis "+hold.CrisisID)
-				return nil
-			})
-			return err
+			return r.hold(ctx, hold)
 		}
 	}
 	if err := r.mu.Lock(ctx); err != nil {
@@ -662,10 +772,25 @@ func (r *postRun) publish(ctx workflow.Context) error {
 	}
 	r.st.Publishing = true
 	r.mu.Unlock()
+	return r.publishVersion(ctx, r.st.Version, r.st.Content.Channels)
+}
 
-	version := r.st.Version
-	futures := make([]workflow.Future, len(r.st.Content.Channels))
-	for i, ch := range r.st.Content.Channels {
+// hold records that a crisis holds the post instead of publishing it.
+func (r *postRun) hold(ctx workflow.Context, hold activities.HoldStatus) error {
+	_, err := r.auto(ctx, r.publishing, func(ctx workflow.Context, c *change) error {
+		r.st.Publishing = false
+		r.st.Held, r.st.HeldBy, r.st.Released = true, hold.CrisisID, false
+		r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
+		r.event(ctx, c, greenlight.System, "held", "publishing is paused by crisis "+hold.CrisisID)
+		return nil
+	})
+	return err
+}
+
+// publishVersion publishes one version on its channels and records the outcome.
+func (r *postRun) publishVersion(ctx workflow.Context, version int, channels []string) error {
+	futures := make([]workflow.Future, len(channels))
+	for i, ch := range channels {
 		futures[i] = workflow.ExecuteActivity(publishCtx(ctx), a.Publish, activities.PublishRequest{
 			PostID: r.in.PostID, ClientID: r.in.ClientID, Version: version, Channel: ch,
 		})
@@ -674,15 +799,15 @@ func (r *postRun) publish(ctx workflow.Context) error {
 	var firstErr error
 	for i, f := range futures {
 		if err := f.Get(ctx, nil); err != nil {
-			failed = append(failed, r.st.Content.Channels[i])
+			failed = append(failed, channels[i])
 			if firstErr == nil {
 				firstErr = err
 			}
 			continue
 		}
-		done = append(done, r.st.Content.Channels[i])
+		done = append(done, channels[i])
 	}
-	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+	_, err := r.auto(ctx, r.publishing, func(ctx workflow.Context, c *change) error {
 		r.st.Publishing = false
 		now := workflow.Now(ctx)
 		if firstErr != nil {
@@ -706,18 +831,28 @@ func (r *postRun) publish(ctx workflow.Context) error {
 // recheckHold runs when a held post is told of a release or its periodic check is due. If
 // the hold is gone, the post publishes at its (future) time, or — its time having passed
 // during the crisis — goes back to its author as a draft to reschedule and approve again:
-// an approval given before a crisis does not publish after it unseen.
+// an approval given before a crisis does not publish after it unseen. Whatever happened
+// during the hold check (an edit, a cancellation) stands: the step applies only to a post
+// still scheduled and held.
 func (r *postRun) recheckHold(ctx workflow.Context) error {
 	var hold activities.HoldStatus
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.PublishingHold, r.in.ClientID).Get(ctx, &hold); err != nil {
 		return err
 	}
-	r.st.Released = false
-	if hold.Held {
-		r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
-		return nil
+	if !r.atomic(ctx) {
+		r.st.Released = false
+		if hold.Held {
+			r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
+			return nil
+		}
 	}
-	_, err := r.step(ctx, nil, func(ctx workflow.Context, c *change) error {
+	_, err := r.auto(ctx, r.held, func(ctx workflow.Context, c *change) error {
+		r.st.Released = false
+		if hold.Held {
+			r.st.HeldCheckAt = workflow.Now(ctx).Add(heldRecheck)
+			c.internal = true
+			return nil
+		}
 		r.st.Held, r.st.HeldBy = false, ""
 		if workflow.Now(ctx).Before(r.st.PublishAt) {
 			r.event(ctx, c, greenlight.System, "released", "publishing resumed; publishes as planned")

@@ -44,6 +44,10 @@ type harness struct {
 	publishFn func(activities.PublishRequest) error
 	hold      activities.HoldStatus
 	updates   int
+	// holdDelay is how long (workflow time) each publishing hold check takes.
+	holdDelay time.Duration
+	// slowRecords: a projection write started at t0+key takes that long (workflow time).
+	slowRecords map[time.Duration]time.Duration
 }
 
 type timed[T any] struct {
@@ -71,7 +75,7 @@ func newHarness(t *testing.T) *harness {
 	h.env.OnActivity(acts.RecordPost, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.PostRecord) error {
 		h.records = append(h.records, r)
 		return nil
-	})
+	}).AfterFn(func() time.Duration { return h.slowRecords[h.env.Now().Sub(t0)] })
 	h.env.OnActivity(acts.ClientApprovers, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) (activities.ClientApprovers, error) {
 		return activities.ClientApprovers{Policy: h.policy, Approvers: h.approvers}, nil
 	})
@@ -85,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 	})
 	h.env.OnActivity(acts.PublishingHold, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) (activities.HoldStatus, error) {
 		return h.hold, nil
-	})
+	}).AfterFn(func() time.Duration { return h.holdDelay })
 	h.env.OnActivity(acts.Publish, mock.Anything, mock.Anything).Return(func(_ context.Context, p activities.PublishRequest) (string, error) {
 		h.published = append(h.published, timed[activities.PublishRequest]{h.env.Now().UTC(), p})
 		if h.publishFn != nil {

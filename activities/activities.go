@@ -28,7 +28,7 @@ type Store interface {
 	UsersWithRole(ctx context.Context, role greenlight.Role, clientID string) ([]store.User, error)
 	BeginEffect(ctx context.Context, key, kind string) (bool, string, error)
 	FinishEffect(ctx context.Context, key, result string) error
-	SaveLink(ctx context.Context, l *store.Link) error
+	LinkForEmail(ctx context.Context, l *store.Link, token string, now time.Time) (*store.Link, string, error)
 }
 
 // Activities is registered on the worker with its dependencies.
@@ -130,12 +130,15 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 	return nil
 }
 
-// emailLink sends, once under key, an email carrying a new approval link for one
-// approver and one version; render writes the email around the link's URL.
+// emailLink sends, once under key, an email carrying an approval link for one approver
+// and one version; render writes the email around the link's URL. A retry (the send
+// failed, maybe after the server accepted the email, or the activity died after sending)
+// sends the same link again: every copy of the email works. The token never leaves the
+// database and the email: no history, no log.
 func (a *Activities) emailLink(ctx context.Context, key, kind, subjectID string, version int, ap Approver,
 	render func(url string, expires time.Time) (mail.Message, error)) error {
 	return a.once(ctx, key, "email", func() (string, error) {
-		token, expires, err := a.saveLink(ctx, key, kind, subjectID, version, ap)
+		token, expires, err := a.linkFor(ctx, key, kind, subjectID, version, ap)
 		if err != nil {
 			return "", err
 		}
@@ -146,6 +149,22 @@ func (a *Activities) emailLink(ctx context.Context, key, kind, subjectID string,
 		msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
 		return "", a.Mail.Send(ctx, msg)
 	})
+}
+
+// linkFor returns the approval link the email under key carries: a new one on the first
+// attempt, the same one on a retry (see store.LinkForEmail).
+func (a *Activities) linkFor(ctx context.Context, key, kind, subjectID string, version int, ap Approver) (string, time.Time, error) {
+	token, hash := greenlight.NewToken("gl_")
+	now := time.Now().UTC()
+	l, token, err := a.Store.LinkForEmail(ctx, &store.Link{
+		ID: greenlight.NewID("lnk_"), TokenHash: hash, EffectKey: key, SubjectKind: kind, SubjectID: subjectID,
+		Version: version, ApproverID: ap.ID, ApproverName: ap.Name, ApproverEmail: ap.Email,
+		ExpiresAt: now.Add(a.linkTTL()), CreatedAt: now,
+	}, token, now)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return token, l.ExpiresAt, nil
 }
 
 // Notify emails staff about a post: the author, plus the client's admins for escalations.

@@ -27,6 +27,9 @@ type countingMail struct {
 	mu     sync.Mutex
 	sent   []mail.Message
 	failTo string // the next send to this address fails once
+	// acceptThenFailTo: the next send to this address is delivered, then reported failed
+	// (the connection dropped after the server accepted the message).
+	acceptThenFailTo string
 }
 
 func (c *countingMail) Send(_ context.Context, m mail.Message) error {
@@ -37,6 +40,10 @@ func (c *countingMail) Send(_ context.Context, m mail.Message) error {
 		return errors.New("smtp: connection reset")
 	}
 	c.sent = append(c.sent, m)
+	if m.To == c.acceptThenFailTo {
+		c.acceptThenFailTo = ""
+		return errors.New("smtp: connection reset after DATA")
+	}
 	return nil
 }
 
@@ -100,15 +107,7 @@ func TestRequestApprovalSendsEachEmailOnce(t *testing.T) {
 		require.Equal(t, "bob@brand.test", f.mail.sent[1].To)
 		require.Equal(t, "post/"+f.post.ID+"/v1/r1/client-request/bob@brand.test", f.mail.sent[1].Key)
 
-		// The link in the email is the only one that works for Bob: the failed attempt's
-		// token was replaced when the email was finally sent.
-		var token string
-		for _, w := range strings.Fields(f.mail.sent[1].Text) {
-			if len(w) > len("https://gl.example/approve/") && w[:len("https://gl.example/approve/")] == "https://gl.example/approve/" {
-				token = w[len("https://gl.example/approve/"):]
-			}
-		}
-		require.NotEmpty(t, token)
+		token := linkToken(t, f.mail.sent[1])
 		l, err := st.LinkByTokenHash(ctx, greenlight.HashToken(token))
 		require.NoError(t, err)
 		require.Equal(t, 1, l.Version)
@@ -121,6 +120,86 @@ func TestRequestApprovalSendsEachEmailOnce(t *testing.T) {
 		require.Len(t, f.mail.sent, 4, "a reminder is another email with its own key")
 		require.Contains(t, f.mail.sent[3].Subject, "Reminder:")
 	})
+}
+
+// linkToken returns the approval link token an email carries, in its text and HTML alike.
+func linkToken(t *testing.T, m mail.Message) string {
+	t.Helper()
+	const prefix = "https://gl.example/approve/"
+	var token string
+	for _, w := range strings.Fields(m.Text) {
+		if strings.HasPrefix(w, prefix) {
+			token = strings.TrimPrefix(w, prefix)
+		}
+	}
+	require.NotEmpty(t, token, "no link in the email")
+	require.Contains(t, m.HTML, prefix+token)
+	return token
+}
+
+// failingFinish is the store with FinishEffect failing once for one key: the email went
+// out, but the activity failed before recording it (it will be retried).
+type failingFinish struct {
+	*store.Store
+	key string
+}
+
+func (f *failingFinish) FinishEffect(ctx context.Context, key, result string) error {
+	if key == f.key {
+		f.key = ""
+		return errors.New("database went away")
+	}
+	return f.Store.FinishEffect(ctx, key, result)
+}
+
+func TestRetriedApprovalEmailCarriesTheSameWorkingLink(t *testing.T) {
+	tests := []struct {
+		name string
+		fail func(f *fixture, key string)
+	}{
+		{"the mail server accepted the email, then the send failed", func(f *fixture, _ string) {
+			f.mail.acceptThenFailTo = "bob@brand.test"
+		}},
+		{"the email went out, then the activity failed before recording it", func(f *fixture, key string) {
+			f.acts.Store = &failingFinish{Store: f.store, key: key}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, st *store.Store) {
+				f := setup(t, st)
+				ctx := context.Background()
+				req := activities.ApprovalRequest{PostID: f.post.ID, ClientID: f.client.ID, Version: 1, Round: 1, Approvers: f.approvers()}
+				key := "post/" + f.post.ID + "/v1/r1/client-request/bob@brand.test"
+				tt.fail(f, key)
+
+				require.Error(t, f.acts.RequestApproval(ctx, req), "the first attempt fails after Bob's email went out")
+				require.NoError(t, f.acts.RequestApproval(ctx, req), "the retry")
+				require.NoError(t, f.acts.RequestApproval(ctx, req), "a repeat after success sends nothing")
+
+				var toBob []mail.Message
+				for _, m := range f.mail.sent {
+					if m.To == "bob@brand.test" {
+						toBob = append(toBob, m)
+					}
+				}
+				require.Len(t, toBob, 2, "Bob got the email twice (the first copy before the failure)")
+				first, second := linkToken(t, toBob[0]), linkToken(t, toBob[1])
+				require.Equal(t, first, second, "the retry carries the link the first email carries")
+				require.Equal(t, key, toBob[1].Key, "under the same idempotency key")
+				l, err := st.LinkByTokenHash(ctx, greenlight.HashToken(first))
+				require.NoError(t, err, "the link in both emails works")
+				require.Nil(t, l.UsedAt)
+				require.True(t, l.ExpiresAt.After(time.Now()))
+				require.Equal(t, f.client.Approvers[1].ID, l.ApproverID)
+				require.Equal(t, 1, l.Version)
+
+				var kept int64
+				require.NoError(t, st.DB().Table("link_outbox").Count(&kept).Error)
+				require.Zero(t, kept, "once the emails are sent, no token is kept in the database")
+			})
+		})
+	}
 }
 
 func TestPublishOncePerChannelAndOnlyTheCurrentVersion(t *testing.T) {

@@ -187,18 +187,6 @@ func (a *Activities) RequestStatementApproval(ctx context.Context, r StatementAp
 	return nil
 }
 
-// saveLink stores a new approval link under an effect key and returns its token.
-func (a *Activities) saveLink(ctx context.Context, key, kind, subjectID string, version int, ap Approver) (string, time.Time, error) {
-	token, hash := greenlight.NewToken("gl_")
-	expires := time.Now().UTC().Add(a.linkTTL())
-	err := a.Store.SaveLink(ctx, &store.Link{
-		ID: greenlight.NewID("lnk_"), TokenHash: hash, EffectKey: key, SubjectKind: kind, SubjectID: subjectID,
-		Version: version, ApproverID: ap.ID, ApproverName: ap.Name, ApproverEmail: ap.Email,
-		ExpiresAt: expires, CreatedAt: time.Now().UTC(),
-	})
-	return token, expires, err
-}
-
 // PublishStatement publishes one approved statement version on one channel, once.
 func (a *Activities) PublishStatement(ctx context.Context, r StatementPublishRequest) (string, error) {
 	key := fmt.Sprintf("crisis/%s/statement/%s/v%d/publish/%s", r.CrisisID, r.StatementID, r.Version, r.Channel)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -29,10 +30,17 @@ func (s *Store) BeginEffect(ctx context.Context, key, kind string) (done bool, r
 	return cur.Status == effectDone, cur.Result, nil
 }
 
-// FinishEffect marks the effect done with its result (a message or publication id).
+// FinishEffect marks the effect done with its result (a message or publication id) and,
+// in the same transaction, forgets the token an email under that key kept in the link
+// outbox (see LinkForEmail): once sent, no plaintext token stays in the database.
 func (s *Store) FinishEffect(ctx context.Context, key, result string) error {
 	now := time.Now().UTC()
-	err := s.ctx(ctx).Model(&effect{}).Where("idem_key = ?", key).
-		Updates(map[string]any{"status": effectDone, "result": result, "done_at": now}).Error
+	err := s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&effect{}).Where("idem_key = ?", key).
+			Updates(map[string]any{"status": effectDone, "result": result, "done_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Where("effect_key = ?", key).Delete(&linkOutbox{}).Error
+	})
 	return wrap(err, "finish effect")
 }

@@ -2,14 +2,74 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// SaveLink stores a link under its effect key. A link already stored for that key (an
-// email whose sending was retried) gets the new token hash and expiry, so only the token
-// in the email that was finally sent works.
+// linkOutbox keeps the token of a link whose email is not known to be sent yet, so that a
+// retried send carries the same link (the links table keeps only the token's hash). The
+// row goes when FinishEffect marks the email sent, or with its link.
+type linkOutbox struct {
+	EffectKey string `gorm:"primaryKey"`
+	LinkID    string
+	Token     string
+	CreatedAt time.Time
+}
+
+func (linkOutbox) TableName() string { return "link_outbox" }
+
+// LinkForEmail returns the link, and its token, that the email sent under l.EffectKey
+// carries. The first call stores l, whose TokenHash is the hash of token, and keeps token in
+// the outbox, in one transaction. A later call for the same key (a retried send: the first
+// email may have gone out although its attempt failed) returns the same link and token
+// while that link is unexpired, so no copy of the email carries a dead link. A link stored
+// for the key that cannot be resent (expired, or stored without an outbox row) takes l's
+// token hash and expiry instead.
+func (s *Store) LinkForEmail(ctx context.Context, l *Link, token string, now time.Time) (*Link, string, error) {
+	out, outToken := *l, token
+	err := s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&out)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 { // a link exists for this email
+			var cur Link // a fresh value: Take would add the primary key of out to the query
+			if err := tx.Where("effect_key = ?", l.EffectKey).Take(&cur).Error; err != nil {
+				return err
+			}
+			out = cur
+			var ob linkOutbox
+			err := tx.Where("effect_key = ? AND link_id = ?", l.EffectKey, out.ID).Take(&ob).Error
+			switch {
+			case err == nil && out.ExpiresAt.After(now):
+				outToken = ob.Token
+				return nil
+			case err != nil && !errors.Is(err, gorm.ErrRecordNotFound):
+				return err
+			}
+			out.TokenHash, out.ExpiresAt, out.CreatedAt = l.TokenHash, l.ExpiresAt, l.CreatedAt
+			if err := tx.Model(&Link{}).Where("id = ?", out.ID).Updates(map[string]any{
+				"token_hash": l.TokenHash, "expires_at": l.ExpiresAt, "created_at": l.CreatedAt,
+			}).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "effect_key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"link_id", "token", "created_at"}),
+		}).Create(&linkOutbox{EffectKey: l.EffectKey, LinkID: out.ID, Token: token, CreatedAt: now}).Error
+	})
+	if err != nil {
+		return nil, "", wrap(err, "link for email")
+	}
+	return &out, outToken, nil
+}
+
+// SaveLink stores a link under its effect key. A link already stored for that key gets
+// the new token hash and expiry. Emails use LinkForEmail, which keeps the first token.
 func (s *Store) SaveLink(ctx context.Context, l *Link) error {
 	err := s.ctx(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "effect_key"}},

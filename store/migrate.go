@@ -306,6 +306,14 @@ CREATE TABLE invites (
 	{4, "board index", `
 CREATE INDEX posts_client_status_id ON posts (client_id, status, id);
 `},
+	{5, "link outbox", `
+CREATE TABLE link_outbox (
+	effect_key VARCHAR(400) PRIMARY KEY,
+	link_id VARCHAR(40) NOT NULL REFERENCES links(id) ON DELETE CASCADE,
+	token VARCHAR(100) NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+`},
 }
 
 type schemaMigration struct {

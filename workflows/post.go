@@ -132,7 +132,7 @@ type PostState struct {
 	HeldCheckAt   time.Time // next check of the hold
 	Released      bool      // a release signal arrived
 	NeedsNewTime  bool      // back from a crisis hold after its publish time: reschedule first
-	Publishing    bool
+	Publishing    bool      // publication took the post: edits, reschedules and cancellation are refused
 	PublishedAt   *time.Time
 	Revision      int64
 	Seq           int
@@ -441,7 +441,7 @@ func (r *postRun) checkOpen() error {
 	case r.st.Status.Final():
 		return fail(greenlight.ECONFLICT, "post is %s", r.st.Status)
 	case r.st.Publishing:
-		return fail(greenlight.ECONFLICT, "post is being published")
+		return fail(greenlight.ECONFLICT, "post is being published: it can no longer be edited, rescheduled or cancelled")
 	}
 	return nil
 }

@@ -129,8 +129,14 @@ func (p *pages) warRoomData(c *fiber.Ctx) (fiber.Map, error) {
 			}
 		}
 	}
+	var warnings []service.CrisisWarning
+	if active {
+		if warnings, err = p.svc.CrisisWarnings(c.UserContext(), d); err != nil {
+			return nil, err
+		}
+	}
 	return fiber.Map{
-		"Crisis": d, "Client": client, "Phases": phases, "Timeline": timeline, "Lead": lead && active, "Active": active,
+		"Warnings": warnings, "Crisis": d, "Client": client, "Phases": phases, "Timeline": timeline, "Lead": lead && active, "Active": active,
 		"Assignable": assignable, "Bars": bars(stats.Hourly), "Window": stats.Window, "StatementStep": statementStep,
 		"Rev": d.Revision, "Channels": channelNames(),
 	}, nil

@@ -348,7 +348,7 @@ func TestStatementNeedsSomeoneForEveryApproverRole(t *testing.T) {
 
 	c := lead.must(201, "POST", "/api/v1/crises", map[string]any{"client_id": clientID, "playbook": "bad-buzz", "severity": "high", "summary": "Cheese recall rumour"})
 	id := c["id"].(string)
-	warnings := c["warnings"].([]any)
+	warnings, _ := c["warnings"].([]any)
 	require.Len(t, warnings, 1, "%v", warnings)
 	w := warnings[0].(map[string]any)
 	require.Equal(t, "legal", w["role"])

@@ -131,9 +131,8 @@ func (p *pages) warRoomData(c *fiber.Ctx) (fiber.Map, error) {
 	}
 	var warnings []service.CrisisWarning
 	if active {
-		if warnings, err = p.svc.CrisisWarnings(c.UserContext(), d); err != nil {
-			return nil, err
-		}
+		// Advice only: a page that cannot compute it still shows the crisis.
+		warnings, _ = p.svc.CrisisWarnings(c.UserContext(), d)
 	}
 	return fiber.Map{
 		"Warnings": warnings, "Crisis": d, "Client": client, "Phases": phases, "Timeline": timeline, "Lead": lead && active, "Active": active,

@@ -157,7 +157,8 @@ type crisisRun struct {
 	// may not call GetVersion).
 	neverStuck bool
 	done       workflow.ReceiveChannel
-	handling   int // statement_done signals received and not yet applied
+	handling   int                   // statement_done signals received and not yet applied
+	stopPause  []workflow.CancelFunc // cancel pause actions still retrying (at resolve)
 }
 
 // crisisChange collects what one step adds.
@@ -408,6 +409,13 @@ func (r *crisisRun) start(ctx workflow.Context, c *crisisChange, s *StepState, s
 		})
 	case playbooks.KindPausePublishing:
 		s.Status, s.Running = StepInProgress, true
+		if r.neverStuck {
+			// The hold belongs to the crisis: a resolve stops a pause still retrying (the
+			// store writes no hold for a closed crisis anyway).
+			var cancel workflow.CancelFunc
+			ctx, cancel = workflow.WithCancel(ctx)
+			r.stopPause = append(r.stopPause, cancel)
+		}
 		r.automatic(ctx, key, "scheduled posts of the client are held", func(ctx workflow.Context) error {
 			err := workflow.ExecuteActivity(mailCtx(ctx), a.HoldPublishing, r.holdRequest()).Get(ctx, nil)
 			if err == nil {
@@ -875,6 +883,9 @@ func (r *crisisRun) resolve(ctx workflow.Context, req ResolveRequest) (CrisisVie
 		}
 		r.st.Status, r.st.ResolvedAt, r.st.Resolution = CrisisResolved, &now, req.Summary
 		r.event(ctx, c, req.Actor, "crisis_resolved", "", req.Summary)
+		for _, stop := range r.stopPause {
+			stop()
+		}
 		r.spawn(ctx, func(ctx workflow.Context) {
 			// Publishing resumes whatever the playbook did; then the final report.
 			if err := r.release(ctx); err != nil {

@@ -575,3 +575,44 @@ func TestContinueAsNewLosesNoStatementDone(t *testing.T) {
 	require.Equal(t, workflows.StepDone, byKey["say"].Status, "the statement_done signal was applied before continuing as new")
 	require.Equal(t, workflows.StepReady, byKey["after"].Status)
 }
+
+// TestResolveStopsAPauseStillRetrying: the crisis does not stay open for the pause
+// activity's retries after it is resolved (the store writes no hold for a closed crisis).
+func TestResolveStopsAPauseStillRetrying(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(quietLogger{})
+	h := newCrisisHarness(t, "bad-buzz")
+	var acts *activities.Activities
+	// Replace the harness's HoldPublishing: the database is down.
+	h.env = suite.NewTestWorkflowEnvironment()
+	env := h.env
+	env.SetStartTime(t0)
+	env.RegisterActivity(acts)
+	env.RegisterWorkflow(workflows.StatementApproval)
+	env.OnActivity(acts.RecordCrisis, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.CrisisRecord) error {
+		h.records = append(h.records, r)
+		return nil
+	})
+	env.OnActivity(acts.NotifyCrisis, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.HoldPublishing, mock.Anything, mock.Anything).Return(func(context.Context, activities.HoldRequest) error {
+		h.holds = append(h.holds, env.Now().UTC())
+		return errors.New("database is down")
+	})
+	env.OnActivity(acts.ReleasePublishing, mock.Anything, mock.Anything).Return(func(context.Context, activities.HoldRequest) ([]string, error) {
+		h.releases = append(h.releases, env.Now().UTC())
+		return nil, nil
+	})
+	env.OnActivity(acts.BuildReport, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.CountMentions, mock.Anything, mock.Anything).Return(activities.MentionCounts{Total: 70, Negative: 50}, nil)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	resolve := h.update(10*time.Minute, workflows.ResolveUpdate, workflows.ResolveRequest{Actor: lead, Summary: "False alarm"})
+	res, err := h.run(0)
+	require.NoError(t, err)
+	require.NoError(t, resolve.err)
+	require.Equal(t, workflows.CrisisResolved, res.Status)
+	require.Greater(t, len(h.holds), 1, "the pause was retrying")
+	// Resolved at 10m; the pause's next attempt was due at 13m30s (the test environment
+	// stops retrying after 10 attempts; a real server goes on for 24 hours).
+	require.Less(t, env.Now().Sub(t0), 11*time.Minute, "the crisis closed at its resolve, not after the pause's retries")
+	require.Len(t, h.releases, 1)
+}

@@ -76,3 +76,64 @@ func TestNotifyCrisisReachesRolesBackupsAdminsAndSlackOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishingHoldBelongsToItsCrisis: a hold lives and dies with its crisis, whatever the
+// crisis workflow's pause activity does after the resolve.
+func TestPublishingHoldBelongsToItsCrisis(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.acts.Crises = st
+		ctx := context.Background()
+		newCrisis := func(t *testing.T, status string, hold bool) activities.HoldRequest {
+			cl := &store.Client{ID: greenlight.NewID("cli_"), Name: "Brand " + status, ApprovalPolicy: "any", CreatedAt: time.Now().UTC()}
+			require.NoError(t, st.CreateClient(ctx, cl))
+			c := &store.Crisis{ID: greenlight.NewID("crs_"), ClientID: cl.ID, PlaybookKey: "bad-buzz", PlaybookVersion: "v",
+				PlaybookTitle: "Bad buzz", Severity: "high", Summary: "s", Status: status, StartedAt: time.Now().UTC()}
+			require.NoError(t, st.StartCrisis(ctx, c, hold))
+			return activities.HoldRequest{ClientID: cl.ID, CrisisID: c.ID}
+		}
+		resolve := func(t *testing.T, r activities.HoldRequest) {
+			now := time.Now().UTC()
+			require.NoError(t, f.acts.RecordCrisis(ctx, activities.CrisisRecord{Crisis: activities.CrisisSnapshot{
+				ID: r.CrisisID, ClientID: r.ClientID, Status: "resolved", ResolvedAt: &now, Revision: 1}}))
+		}
+		held := func(t *testing.T, r activities.HoldRequest) bool {
+			h, err := f.acts.PublishingHold(ctx, r.ClientID)
+			require.NoError(t, err)
+			if h.Held {
+				require.Equal(t, r.CrisisID, h.CrisisID)
+			}
+			return h.Held
+		}
+		tests := []struct {
+			name string
+			run  func(t *testing.T) bool // returns whether the client is held at the end
+		}{
+			{"a crisis that starts frozen holds at once", func(t *testing.T) bool {
+				return held(t, newCrisis(t, "active", true))
+			}},
+			{"resolving releases the hold", func(t *testing.T) bool {
+				r := newCrisis(t, "active", false)
+				require.NoError(t, f.acts.HoldPublishing(ctx, r))
+				require.True(t, held(t, r))
+				resolve(t, r)
+				return held(t, r)
+			}},
+			{"a pause still retrying after the resolve holds nothing", func(t *testing.T) bool {
+				r := newCrisis(t, "active", false)
+				resolve(t, r)
+				require.NoError(t, f.acts.HoldPublishing(ctx, r))
+				return held(t, r)
+			}},
+			{"a hold left by a closed crisis is ignored", func(t *testing.T) bool {
+				return held(t, newCrisis(t, "resolved", true))
+			}},
+		}
+		want := []bool{true, false, false, false}
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				require.Equal(t, want[i], tt.run(t))
+			})
+		}
+	})
+}

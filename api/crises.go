@@ -75,7 +75,13 @@ func startCrisis(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(toCrisisDetail(d))
+		out := toCrisisDetail(d)
+		// Roles nobody holds for the client: a statement that needs them could never be approved.
+		out.Warnings = []service.CrisisWarning{}
+		if ws, err := svc.CrisisWarnings(c.UserContext(), d); err == nil && ws != nil {
+			out.Warnings = ws
+		}
+		return c.Status(fiber.StatusCreated).JSON(out)
 	}
 }
 
@@ -373,6 +379,8 @@ type crisisJSON struct {
 	Steps      []stepJSON      `json:"steps,omitempty"`
 	Timeline   []timelineJSON  `json:"timeline,omitempty"`
 	Statements []statementJSON `json:"statements,omitempty"`
+	// Warnings (start only): approver roles nobody holds for the client.
+	Warnings []service.CrisisWarning `json:"warnings,omitempty"`
 }
 
 type stepJSON struct {

@@ -129,8 +129,13 @@ func (p *pages) warRoomData(c *fiber.Ctx) (fiber.Map, error) {
 			}
 		}
 	}
+	var warnings []service.CrisisWarning
+	if active {
+		// Advice only: a page that cannot compute it still shows the crisis.
+		warnings, _ = p.svc.CrisisWarnings(c.UserContext(), d)
+	}
 	return fiber.Map{
-		"Crisis": d, "Client": client, "Phases": phases, "Timeline": timeline, "Lead": lead && active, "Active": active,
+		"Warnings": warnings, "Crisis": d, "Client": client, "Phases": phases, "Timeline": timeline, "Lead": lead && active, "Active": active,
 		"Assignable": assignable, "Bars": bars(stats.Hourly), "Window": stats.Window, "StatementStep": statementStep,
 		"Rev": d.Revision, "Channels": channelNames(),
 	}, nil

@@ -27,6 +27,7 @@ func TestShippedPlaybooksLoad(t *testing.T) {
 		}
 		require.Len(t, phases, 4, "%s goes through the four phases", p.Key)
 		require.True(t, kinds[playbooks.KindPausePublishing] && kinds[playbooks.KindStatement] && kinds[playbooks.KindReport], "%s pauses, speaks and reports", p.Key)
+		require.True(t, p.FreezesAtStart(), "%s freezes scheduled posts as the crisis starts, before any human step", p.Key)
 	}
 	require.Equal(t, []string{"bad-buzz", "data-breach", "influencer-controversy", "product-recall"}, keys)
 	bb, ok := c.Get("bad-buzz")

@@ -106,3 +106,15 @@ func PhaseIndex(phase string) int {
 	}
 	return -1
 }
+
+// FreezesAtStart reports whether the playbook pauses the client's publishing as soon as the
+// crisis starts: one of its pause_publishing steps waits for nothing. Such a crisis holds
+// the client's scheduled posts from the moment it is created, before its workflow runs.
+func (p *Playbook) FreezesAtStart() bool {
+	for _, s := range p.Steps {
+		if s.Kind == KindPausePublishing && len(s.DependsOn) == 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -7,6 +7,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -208,6 +209,10 @@ func Markdown(in Input) string {
 		}
 	}
 	w("- %d statement(s) approved and issued.\n", approvedStatements)
+	failedPublications := failedStatements(c)
+	for _, f := range failedPublications {
+		w("- %s\n", f)
+	}
 	for _, e := range c.Events {
 		if e.Event == "step_done" && strings.Contains(e.Note, "held") {
 			w("- Scheduled posts were held from %s", stamp(e.At))
@@ -272,12 +277,49 @@ func Markdown(in Input) string {
 	if approvedStatements == 0 {
 		rec("Prepare pre-approved holding statements with legal so that the brand can speak within the hour.")
 	}
+	if len(failedPublications) > 0 {
+		rec("A statement failed to publish: check the client's publishing webhook and have a manual way to post on each channel.")
+	}
 	if len(skippedWork) > 0 {
 		rec(fmt.Sprintf("%s %s not done before resolution: check whether they still matter, or whether the playbook should drop them for this kind of crisis.",
 			strings.Join(skippedWork, ", "), map[bool]string{true: "was", false: "were"}[len(skippedWork) == 1]))
 	}
 	rec("Keep listening for a week: a second wave often follows when the topic resurfaces.")
 	return b.String()
+}
+
+// failedStatements says, for each statement whose publication failed, what the crisis did
+// next: a new draft (another statement of the same step), the step completed by hand with a
+// note, or nothing yet.
+func failedStatements(c store.CrisisDetail) []string {
+	var out []string
+	for _, st := range c.Statements {
+		if st.Status != "failed" {
+			continue
+		}
+		line := fmt.Sprintf("The approved statement of step %s (version %d) failed to publish", st.StepKey, st.Version)
+		i := slices.IndexFunc(c.Steps, func(s store.CrisisStep) bool { return s.StepKey == st.StepKey })
+		switch {
+		case i < 0:
+			line += "."
+		case c.Steps[i].StatementID != "" && c.Steps[i].StatementID != st.ID:
+			line += "; a new draft was sent for approval"
+			for _, next := range c.Statements {
+				if next.ID == c.Steps[i].StatementID {
+					line += fmt.Sprintf(" and ended %s", strings.ReplaceAll(next.Status, "_", " "))
+				}
+			}
+			line += "."
+		case c.Steps[i].Status == "done":
+			line += fmt.Sprintf("; the step was completed by hand: “%s”.", esc(oneLine(c.Steps[i].Note)))
+		case c.Steps[i].Status == "skipped":
+			line += "; the step was skipped at resolution."
+		default:
+			line += "; the step waits for a new draft or to be completed with a note."
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // firstResponse is the time from the start to the first step a person completed.

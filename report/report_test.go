@@ -59,3 +59,33 @@ func TestMarkdownTellsTheStory(t *testing.T) {
 	require.NotContains(t, md, "“Wait”", "waits ending at resolution are not work left undone")
 	require.Equal(t, 1, strings.Count(md, "## Recommendations"))
 }
+
+func TestReportSaysWhatFollowedAFailedStatement(t *testing.T) {
+	base := store.CrisisDetail{Crisis: store.Crisis{ID: "crs_1", PlaybookTitle: "Bad buzz", Status: "resolved", StartedAt: *at(0), ResolvedAt: at(300)}}
+	failed := store.StatementDetail{Statement: store.Statement{ID: "stm_1", StepKey: "holding-statement", Version: 1, Body: "We hear you", Status: "failed"}}
+	tests := []struct {
+		name       string
+		step       store.CrisisStep
+		statements []store.StatementDetail
+		want       string
+	}{
+		{"a new draft", store.CrisisStep{StepKey: "holding-statement", Kind: "statement", Status: "done", StatementID: "stm_2"},
+			[]store.StatementDetail{failed, {Statement: store.Statement{ID: "stm_2", StepKey: "holding-statement", Version: 1, Status: "published"}}},
+			"The approved statement of step holding-statement (version 1) failed to publish; a new draft was sent for approval and ended published."},
+		{"completed by hand", store.CrisisStep{StepKey: "holding-statement", Kind: "statement", Status: "done", StatementID: "stm_1", Note: "posted by hand on X"},
+			[]store.StatementDetail{failed},
+			"failed to publish; the step was completed by hand: “posted by hand on X”."},
+		{"nothing yet", store.CrisisStep{StepKey: "holding-statement", Kind: "statement", Status: "in_progress", StatementID: "stm_1"},
+			[]store.StatementDetail{failed},
+			"failed to publish; the step waits for a new draft or to be completed with a note."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := base
+			d.Steps, d.Statements = []store.CrisisStep{tt.step}, tt.statements
+			md := report.Markdown(report.Input{Crisis: d, Client: "Biscuiterie", Agency: "Agence", Now: *at(400), NegativeBelow: -0.25})
+			require.Contains(t, md, tt.want)
+			require.Contains(t, md, "A statement failed to publish: check the client's publishing webhook")
+		})
+	}
+}

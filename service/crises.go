@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/playbooks"
@@ -80,18 +82,21 @@ func (s *Service) StartCrisis(ctx context.Context, actor *store.User, in NewCris
 	return s.Store.CrisisDetail(ctx, id)
 }
 
-// startCrisis takes the client's one active-crisis slot in the database, then starts the
-// workflow with its first update; if the start fails, the slot is given back.
+// startCrisis takes the client's one active-crisis slot in the database (holding the
+// client's publishing in the same transaction when the playbook freezes at start), then
+// starts the workflow with its first update. The slot is given back only when the workflow
+// is known not to exist: a start whose answer was lost (a client-side timeout) keeps a
+// crisis whose workflow runs.
 func (s *Service) startCrisis(ctx context.Context, clientID string, p *playbooks.Playbook, severity, summary string, lead greenlight.Actor, trigger string) (string, error) {
 	c := &store.Crisis{
 		ID: greenlight.NewID("crs_"), ClientID: clientID, PlaybookKey: p.Key, PlaybookVersion: p.Version,
 		PlaybookTitle: p.Title, Severity: severity, Summary: summary, Status: workflows.CrisisActive,
 		Phase: "", LeadID: lead.ID, LeadName: lead.Name, TriggerReason: trigger, StartedAt: s.now(),
 	}
-	if err := s.Store.CreateCrisis(ctx, c); err != nil {
+	if err := s.Store.StartCrisis(ctx, c, p.FreezesAtStart()); err != nil {
 		return "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
+	sctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
 	defer cancel()
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.CrisisWorkflowID(c.ID),
@@ -101,7 +106,7 @@ func (s *Service) startCrisis(ctx context.Context, clientID string, p *playbooks
 	}, workflows.Crisis, workflows.CrisisInput{
 		CrisisID: c.ID, ClientID: clientID, Playbook: *p, Severity: severity, Summary: summary, Lead: lead,
 	})
-	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+	h, err := s.Temporal.UpdateWithStartWorkflow(sctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			UpdateID: "create", UpdateName: workflows.CreateUpdate, Args: []any{workflows.CreateRequest{}},
@@ -109,19 +114,143 @@ func (s *Service) startCrisis(ctx context.Context, clientID string, p *playbooks
 		},
 	})
 	if err == nil {
-		err = h.Get(ctx, nil)
+		err = h.Get(sctx, nil)
 	}
 	if err != nil {
-		if _, serr := start.Get(ctx); serr != nil {
-			// The workflow never started: free the client's slot.
-			if derr := s.Store.DeleteCrisis(context.WithoutCancel(ctx), c.ID); derr != nil {
-				s.Log.Error("delete unstarted crisis", "crisis", c.ID, "error", derr)
-			}
-		}
-		return "", fromTemporal(err)
+		return s.unconfirmedStart(ctx, c.ID, err)
 	}
 	s.Log.Info("crisis started", "crisis", c.ID, "client", clientID, "playbook", p.Key, "trigger", trigger)
 	return c.ID, nil
+}
+
+// unconfirmedStart decides what a failed start call means. Only a workflow that does not
+// exist frees the client's slot. A workflow that exists runs the crisis (the create update
+// travels with the start): a timeout or an unreachable engine is then a success; a business
+// error is returned, the crisis kept. If the engine cannot say, the crisis is kept too.
+func (s *Service) unconfirmedStart(ctx context.Context, crisisID string, startErr error) (string, error) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.decisionTimeout())
+	defer cancel()
+	_, err := s.Temporal.DescribeWorkflowExecution(dctx, workflows.CrisisWorkflowID(crisisID), "")
+	switch {
+	case isClosed(err): // not found: the workflow never started
+		if derr := s.Store.DeleteCrisis(context.WithoutCancel(ctx), crisisID); derr != nil {
+			s.Log.Error("delete unstarted crisis", "crisis", crisisID, "error", derr)
+		}
+		return "", fromTemporal(startErr)
+	case err != nil:
+		s.Log.Error("crisis start unconfirmed", "crisis", crisisID, "error", startErr, "describe_error", err)
+		return "", greenlight.Errorf(greenlight.EUNAVAILABLE,
+			"crisis %s: the workflow engine did not confirm its start; the crisis is kept, check the crisis list shortly", crisisID)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(startErr, &appErr) {
+		return "", fromTemporal(startErr)
+	}
+	s.Log.Warn("crisis start answer lost; its workflow runs", "crisis", crisisID, "error", startErr)
+	return crisisID, nil
+}
+
+// crisisPlaybook returns the playbook snapshot a crisis runs: the catalog's when it is still
+// the version the crisis started with, else the copy its workflow holds.
+func (s *Service) crisisPlaybook(ctx context.Context, c *store.Crisis) (*playbooks.Playbook, error) {
+	if p, ok := s.Catalog.Get(c.PlaybookKey); ok && p.Version == c.PlaybookVersion {
+		return p, nil
+	}
+	qctx, cancel := context.WithTimeout(ctx, s.decisionTimeout())
+	defer cancel()
+	v, err := s.Temporal.QueryWorkflow(qctx, workflows.CrisisWorkflowID(c.ID), "", workflows.PlaybookQuery)
+	if err != nil {
+		return nil, fromTemporal(err)
+	}
+	var p playbooks.Playbook
+	if err := v.Get(&p); err != nil {
+		return nil, fmt.Errorf("crisis playbook: %w", err)
+	}
+	return &p, nil
+}
+
+// missingRoles returns the roles, among roles, that nobody holds for the client, as a
+// statement approval counts them: "client" needs one of the client's approvers, every other
+// role a crisis contact.
+func (s *Service) missingRoles(ctx context.Context, clientID string, roles []string) ([]string, error) {
+	cl, err := s.Store.Client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := s.Store.Contacts(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, role := range roles {
+		held := len(cl.Approvers) > 0
+		if role != "client" {
+			held = slices.ContainsFunc(contacts, func(c store.CrisisContact) bool { return c.Role == role })
+		}
+		if !held && !slices.Contains(out, role) {
+			out = append(out, role)
+		}
+	}
+	return out, nil
+}
+
+// howToAddRoles says where the missing roles are added.
+func howToAddRoles(clientID string, missing []string) string {
+	var contacts []string
+	client := false
+	for _, r := range missing {
+		if r == "client" {
+			client = true
+		} else {
+			contacts = append(contacts, r)
+		}
+	}
+	var fix []string
+	if len(contacts) > 0 {
+		fix = append(fix, fmt.Sprintf("add a crisis contact for %s on the client's admin page /admin/clients/%s (Crisis contacts) or with PUT /api/v1/clients/%s/contacts",
+			strings.Join(contacts, ", "), clientID, clientID))
+	}
+	if client {
+		fix = append(fix, fmt.Sprintf("add a client approver on /admin/clients/%s (Approvers)", clientID))
+	}
+	return strings.Join(fix, "; ")
+}
+
+// CrisisWarning is a role a crisis's statements need that nobody holds for the client: such
+// a statement could never be approved.
+type CrisisWarning struct {
+	Role    string `json:"role"`
+	Step    string `json:"step"`
+	Message string `json:"message"`
+}
+
+// CrisisWarnings lists, for an active crisis the caller may see, the approver roles of its
+// unfinished statement steps that nobody holds for the client, each with how to fix it.
+func (s *Service) CrisisWarnings(ctx context.Context, d *store.CrisisDetail) ([]CrisisWarning, error) {
+	if d.Status != workflows.CrisisActive {
+		return nil, nil
+	}
+	p, err := s.crisisPlaybook(ctx, &d.Crisis)
+	if err != nil {
+		return nil, err
+	}
+	var out []CrisisWarning
+	for _, st := range d.Steps {
+		spec := p.StepByKey(st.StepKey)
+		if spec == nil || spec.Statement == nil || st.Status == workflows.StepDone || st.Status == workflows.StepSkipped {
+			continue
+		}
+		missing, err := s.missingRoles(ctx, d.ClientID, spec.Statement.Approvers)
+		if err != nil {
+			return nil, err
+		}
+		for _, role := range missing {
+			out = append(out, CrisisWarning{Role: role, Step: st.StepKey, Message: fmt.Sprintf(
+				"nobody holds the role %s for this client: the statement of step %q could never be approved; %s",
+				role, st.Title, howToAddRoles(d.ClientID, []string{role}))})
+		}
+	}
+	return out, nil
 }
 
 // visibleCrisis returns a crisis the user may see, else ENOTFOUND.
@@ -224,7 +353,52 @@ func (s *Service) SubmitStatement(ctx context.Context, actor *store.User, id, bo
 			chs = append(chs, ch)
 		}
 	}
+	if err := s.checkStatementStep(ctx, c); err != nil {
+		return nil, err
+	}
 	return s.crisisUpdate(ctx, c, workflows.SubmitStatementUpdate, workflows.SubmitStatementRequest{Actor: Actor(actor), Body: body, Channels: chs})
+}
+
+// checkStatementStep refuses a draft that could never go anywhere: one for a statement step
+// whose approver roles nobody holds for the client (EINVALID naming them and where to add
+// them), or a redraft of a statement already approved and being published (ECONFLICT). The
+// workflow checks the step's state itself.
+func (s *Service) checkStatementStep(ctx context.Context, c *store.Crisis) error {
+	if c.Status != workflows.CrisisActive {
+		return nil // crisisUpdate says so
+	}
+	d, err := s.Store.CrisisDetail(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(d.Steps, func(st store.CrisisStep) bool {
+		return st.Kind == "statement" && (st.Status == workflows.StepReady || st.Status == workflows.StepInProgress)
+	})
+	if i < 0 {
+		return nil // the workflow answers "no statement step is ready"
+	}
+	step := d.Steps[i]
+	for _, st := range d.Statements {
+		if st.ID == step.StatementID && st.Status == workflows.StatementApproved {
+			return greenlight.Errorf(greenlight.ECONFLICT,
+				"statement version %d is approved and being published: a new draft cannot replace it now; if publishing fails, send the new draft then", st.Version)
+		}
+	}
+	p, err := s.crisisPlaybook(ctx, c)
+	if err != nil {
+		return err
+	}
+	spec := p.StepByKey(step.StepKey)
+	if spec == nil || spec.Statement == nil {
+		return nil
+	}
+	missing, err := s.missingRoles(ctx, c.ClientID, spec.Statement.Approvers)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return greenlight.Errorf(greenlight.EINVALID,
+		"statement: nobody can approve it: no one holds the role(s) %s for this client; %s, then send the statement again",
+		strings.Join(missing, ", "), howToAddRoles(c.ClientID, missing))
 }
 
 // ResolveCrisis ends a crisis: remaining steps are skipped, publishing resumes, the report

@@ -119,9 +119,26 @@ func (CrisisContact) TableName() string { return "crisis_contacts" }
 // CreateCrisis inserts a new active crisis. A crisis already active for the client is
 // ECONFLICT naming it.
 func (s *Store) CreateCrisis(ctx context.Context, c *Crisis) error {
+	return s.StartCrisis(ctx, c, false)
+}
+
+// StartCrisis inserts a new active crisis and, with holdPublishing, holds the client's
+// publishing for it in the same transaction: scheduled posts are frozen from the moment
+// the crisis exists, before its workflow runs a single step. A crisis already active for
+// the client is ECONFLICT naming it.
+func (s *Store) StartCrisis(ctx context.Context, c *Crisis, holdPublishing bool) error {
 	active := c.ClientID
 	c.ActiveClientID = &active
-	if err := s.ctx(ctx).Create(c).Error; err != nil {
+	err := s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		if holdPublishing {
+			return setHold(tx, c.ClientID, c.ID, c.StartedAt)
+		}
+		return nil
+	})
+	if err != nil {
 		if isUnique(err) {
 			var cur Crisis
 			if s.ctx(ctx).Where("active_client_id = ?", c.ClientID).Take(&cur).Error == nil {
@@ -134,9 +151,14 @@ func (s *Store) CreateCrisis(ctx context.Context, c *Crisis) error {
 	return nil
 }
 
-// DeleteCrisis removes a crisis whose workflow could not start.
+// DeleteCrisis removes a crisis whose workflow could not start, with its hold if any.
 func (s *Store) DeleteCrisis(ctx context.Context, id string) error {
-	return wrap(s.ctx(ctx).Where("id = ?", id).Delete(&Crisis{}).Error, "delete crisis")
+	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("crisis_id = ?", id).Delete(&PublishingHold{}).Error; err != nil {
+			return err
+		}
+		return tx.Where("id = ?", id).Delete(&Crisis{}).Error
+	}), "delete crisis")
 }
 
 // CrisisRecord is what a crisis workflow step writes.
@@ -161,6 +183,13 @@ func (s *Store) RecordCrisis(ctx context.Context, r CrisisRecord) error {
 		})
 		if res.Error != nil {
 			return res.Error
+		}
+		if res.RowsAffected == 1 && c.Status != "active" {
+			// A hold belongs to its crisis: closing the crisis releases it, whatever its
+			// workflow's pause and resume activities are doing.
+			if err := tx.Where("crisis_id = ?", c.ID).Delete(&PublishingHold{}).Error; err != nil {
+				return err
+			}
 		}
 		if res.RowsAffected == 1 {
 			for _, st := range r.Steps {

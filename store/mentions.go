@@ -113,14 +113,27 @@ func (s *Store) DeleteRule(ctx context.Context, clientID, id string) error {
 	return nil
 }
 
-// SetHold records that crisisID holds the client's publishing (replacing an older hold).
+// SetHold records that crisisID holds the client's publishing (replacing an older hold). A
+// hold belongs to its crisis: for a crisis that is no longer active (resolved while the
+// pause was still being retried) nothing is written.
 func (s *Store) SetHold(ctx context.Context, clientID, crisisID string, since time.Time) error {
 	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("client_id = ?", clientID).Delete(&PublishingHold{}).Error; err != nil {
+		var active int64
+		if err := tx.Model(&Crisis{}).Where("id = ? AND status = ?", crisisID, "active").Count(&active).Error; err != nil {
 			return err
 		}
-		return tx.Create(&PublishingHold{ClientID: clientID, CrisisID: crisisID, Since: since.UTC()}).Error
+		if active == 0 {
+			return nil
+		}
+		return setHold(tx, clientID, crisisID, since)
 	}), "set hold")
+}
+
+func setHold(tx *gorm.DB, clientID, crisisID string, since time.Time) error {
+	if err := tx.Where("client_id = ?", clientID).Delete(&PublishingHold{}).Error; err != nil {
+		return err
+	}
+	return tx.Create(&PublishingHold{ClientID: clientID, CrisisID: crisisID, Since: since.UTC()}).Error
 }
 
 // ReleaseHold removes the crisis's hold on the client; releasing twice is harmless.
@@ -128,10 +141,14 @@ func (s *Store) ReleaseHold(ctx context.Context, clientID, crisisID string) erro
 	return wrap(s.ctx(ctx).Where("client_id = ? AND crisis_id = ?", clientID, crisisID).Delete(&PublishingHold{}).Error, "release hold")
 }
 
-// Hold returns the client's publishing hold, nil when publishing is free.
+// Hold returns the client's publishing hold, nil when publishing is free. Only a hold of an
+// active crisis counts: a hold left behind by a closed crisis is ignored.
 func (s *Store) Hold(ctx context.Context, clientID string) (*PublishingHold, error) {
 	var hs []PublishingHold
-	if err := s.ctx(ctx).Where("client_id = ?", clientID).Limit(1).Find(&hs).Error; err != nil {
+	err := s.ctx(ctx).Table("publishing_holds").Select("publishing_holds.*").
+		Joins("JOIN crises ON crises.id = publishing_holds.crisis_id").
+		Where("publishing_holds.client_id = ? AND crises.status = ?", clientID, "active").Limit(1).Find(&hs).Error
+	if err != nil {
 		return nil, wrap(err, "hold")
 	}
 	if len(hs) == 0 {

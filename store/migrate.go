@@ -314,6 +314,50 @@ CREATE TABLE link_outbox (
 	created_at {{ts}} NOT NULL
 );
 `},
+	// A statement step may take several statement runs (a new draft after a failed
+	// publication): statements lose UNIQUE (crisis_id, step_key). Neither database can drop
+	// that constraint the same way, so both tables are rebuilt (decisions first, so that
+	// SQLite's cascade on the drop removes nothing that is not copied).
+	{6, "several statements per step", `
+CREATE TABLE statement_decisions_copy AS SELECT * FROM statement_decisions;
+CREATE TABLE statements_copy AS SELECT * FROM statements;
+DROP TABLE statement_decisions;
+DROP TABLE statements;
+CREATE TABLE statements (
+	id VARCHAR(40) PRIMARY KEY,
+	crisis_id VARCHAR(40) NOT NULL REFERENCES crises(id) ON DELETE CASCADE,
+	client_id VARCHAR(40) NOT NULL,
+	step_key VARCHAR(80) NOT NULL,
+	version INTEGER NOT NULL,
+	body {{text}} NOT NULL,
+	channels {{text}} NOT NULL,
+	status VARCHAR(30) NOT NULL,
+	publish {{bool}} NOT NULL,
+	approved_at {{ts}},
+	published_at {{ts}},
+	revision {{bigint}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL
+);
+CREATE INDEX statements_crisis_step ON statements (crisis_id, step_key);
+INSERT INTO statements SELECT * FROM statements_copy;
+CREATE TABLE statement_decisions (
+	statement_id VARCHAR(40) NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	version INTEGER NOT NULL,
+	actor_kind VARCHAR(20) NOT NULL,
+	actor_id VARCHAR(40) NOT NULL,
+	actor_name VARCHAR(200) NOT NULL,
+	role VARCHAR(40) NOT NULL,
+	decision VARCHAR(20) NOT NULL,
+	comment {{text}} NOT NULL,
+	at {{ts}} NOT NULL,
+	PRIMARY KEY (statement_id, seq)
+);
+INSERT INTO statement_decisions SELECT * FROM statement_decisions_copy;
+DROP TABLE statements_copy;
+DROP TABLE statement_decisions_copy;
+`},
 }
 
 type schemaMigration struct {
@@ -324,7 +368,11 @@ type schemaMigration struct {
 
 // Migrate applies every migration not yet recorded in schema_migrations. It is safe to
 // run from several processes at once on PostgreSQL (an advisory lock serialises them).
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.MigrateTo(ctx, 0) }
+
+// MigrateTo applies the migrations not yet recorded up to version upTo (every one when
+// upTo is 0); tests use it to check a migration against data written before it.
+func (s *Store) MigrateTo(ctx context.Context, upTo int) error {
 	return s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.postgres {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(7411)").Error; err != nil {
@@ -344,7 +392,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			done[v] = true
 		}
 		for _, m := range migrations {
-			if done[m.version] {
+			if done[m.version] || (upTo > 0 && m.version > upTo) {
 				continue
 			}
 			for _, stmt := range splitSQL(s.render(m.sql)) {

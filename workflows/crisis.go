@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -20,6 +21,8 @@ const (
 	SubmitStatementUpdate = "submit_statement"
 	ResolveUpdate         = "resolve"
 	StatementDoneSignal   = "statement_done"
+	// PlaybookQuery answers the playbook snapshot the crisis runs.
+	PlaybookQuery = "playbook"
 )
 
 // Crisis and step states.
@@ -150,6 +153,12 @@ type crisisRun struct {
 	mu       workflow.Mutex
 	wake     bool
 	inflight int
+	// neverStuck is versionNeverStuck's branch, read once when the run starts (validators
+	// may not call GetVersion).
+	neverStuck bool
+	done       workflow.ReceiveChannel
+	handling   int                   // statement_done signals received and not yet applied
+	stopPause  []workflow.CancelFunc // cancel pause actions still retrying (at resolve)
 }
 
 // crisisChange collects what one step adds.
@@ -159,6 +168,7 @@ type crisisChange struct {
 
 func (r *crisisRun) setup(ctx workflow.Context) error {
 	r.mu = workflow.NewMutex(ctx)
+	r.neverStuck = workflow.GetVersion(ctx, versionNeverStuck, workflow.DefaultVersion, 1) == 1
 	if r.in.State != nil {
 		r.st = *r.in.State
 	} else {
@@ -171,6 +181,9 @@ func (r *crisisRun) setup(ctx workflow.Context) error {
 		r.in.MaxHistory = DefaultMaxHistory
 	}
 	if err := workflow.SetQueryHandler(ctx, StateQuery, func() (CrisisState, error) { return r.st, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, PlaybookQuery, func() (playbooks.Playbook, error) { return r.in.Playbook, nil }); err != nil {
 		return err
 	}
 	handlers := []struct {
@@ -190,12 +203,15 @@ func (r *crisisRun) setup(ctx workflow.Context) error {
 			return err
 		}
 	}
-	done := workflow.GetSignalChannel(ctx, StatementDoneSignal)
+	r.done = workflow.GetSignalChannel(ctx, StatementDoneSignal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var sig StatementDone
-			done.Receive(ctx, &sig)
+			r.done.Receive(ctx, &sig)
+			r.handling++
 			r.statementDone(ctx, sig)
+			r.handling--
+			r.wake = true
 		}
 	})
 	return nil
@@ -218,7 +234,10 @@ func (r *crisisRun) run(ctx workflow.Context) (CrisisResult, error) {
 			break
 		}
 		if r.inflight == 0 && workflow.GetInfo(ctx).GetCurrentHistoryLength() >= r.in.MaxHistory &&
-			workflow.AllHandlersFinished(ctx) {
+			workflow.AllHandlersFinished(ctx) && (!r.neverStuck || r.handling == 0) {
+			if r.neverStuck && r.drainSignals(ctx) {
+				continue // they may have moved steps: look again before continuing as new
+			}
 			r.st.Runs++
 			next := r.in
 			state := r.st
@@ -238,6 +257,20 @@ func (r *crisisRun) run(ctx workflow.Context) (CrisisResult, error) {
 		return CrisisResult{}, err
 	}
 	return CrisisResult{Status: r.st.Status, ResolvedAt: r.st.ResolvedAt}, nil
+}
+
+// drainSignals applies the statement_done signals already delivered but not yet received,
+// so that continue-as-new loses none; it reports whether there were any.
+func (r *crisisRun) drainSignals(ctx workflow.Context) bool {
+	drained := false
+	for {
+		var sig StatementDone
+		if !r.done.ReceiveAsync(&sig) {
+			return drained
+		}
+		drained = true
+		r.statementDone(ctx, sig)
+	}
 }
 
 func (r *crisisRun) spec(key string) *playbooks.Step { return r.in.Playbook.StepByKey(key) }
@@ -376,6 +409,13 @@ func (r *crisisRun) start(ctx workflow.Context, c *crisisChange, s *StepState, s
 		})
 	case playbooks.KindPausePublishing:
 		s.Status, s.Running = StepInProgress, true
+		if r.neverStuck {
+			// The hold belongs to the crisis: a resolve stops a pause still retrying (the
+			// store writes no hold for a closed crisis anyway).
+			var cancel workflow.CancelFunc
+			ctx, cancel = workflow.WithCancel(ctx)
+			r.stopPause = append(r.stopPause, cancel)
+		}
 		r.automatic(ctx, key, "scheduled posts of the client are held", func(ctx workflow.Context) error {
 			err := workflow.ExecuteActivity(mailCtx(ctx), a.HoldPublishing, r.holdRequest()).Get(ctx, nil)
 			if err == nil {
@@ -640,6 +680,10 @@ func (r *crisisRun) checkComplete(ctx workflow.Context, req CompleteStepRequest)
 		return fail(greenlight.ECONFLICT, "step %s is %s, not ready", req.Key, s.Status)
 	}
 	switch {
+	case spec.Kind == playbooks.KindStatement && r.neverStuck && s.Failed:
+		// The statement's publication failed: the lead may close the step with a note.
+	case spec.Kind == playbooks.KindStatement && r.neverStuck:
+		return fail(greenlight.ECONFLICT, "step %s completes when its statement is approved (or, if its publication fails, by hand with a note)", req.Key)
 	case spec.Kind == playbooks.KindStatement:
 		return fail(greenlight.ECONFLICT, "step %s completes when its statement is approved", req.Key)
 	case s.Running:
@@ -730,7 +774,11 @@ func (r *crisisRun) create(ctx workflow.Context, req CreateRequest) (CrisisView,
 func (r *crisisRun) completeStep(ctx workflow.Context, req CompleteStepRequest) (CrisisView, error) {
 	return r.update(ctx, func() error { return r.checkComplete(ctx, req) }, func(ctx workflow.Context, c *crisisChange) error {
 		s := r.state(req.Key)
-		r.finish(ctx, c, s, req.Actor, req.Note)
+		note := req.Note
+		if r.neverStuck && s.Failed && r.spec(req.Key).Kind == playbooks.KindStatement {
+			note = strings.TrimSpace("completed without a published statement (statement " + s.StatementID + " failed). " + note)
+		}
+		r.finish(ctx, c, s, req.Actor, note)
 		r.advance(ctx, c)
 		return nil
 	})
@@ -755,7 +803,8 @@ func (r *crisisRun) submitStatement(ctx workflow.Context, req SubmitStatementReq
 		if len(channels) == 0 {
 			channels = spec.Statement.Channels
 		}
-		if s.StatementID != "" {
+		retry := r.neverStuck && s.Failed
+		if s.StatementID != "" && !retry {
 			err := workflow.SignalExternalWorkflow(ctx, StatementWorkflowID(s.StatementID), "", ReviseSignal,
 				Revision{Actor: req.Actor, Body: req.Body, Channels: channels}).Get(ctx, nil)
 			if err != nil {
@@ -779,8 +828,13 @@ func (r *crisisRun) submitStatement(ctx workflow.Context, req SubmitStatementReq
 		if err := f.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			return err
 		}
+		note := "sent for approval to " + roleList(spec.Statement.Approvers)
+		if retry {
+			note = "new draft after the failed publication of statement " + s.StatementID + ", " + note
+			s.Failed, s.Note = false, ""
+		}
 		s.StatementID, s.Status = id, StepInProgress
-		r.event(ctx, c, req.Actor, "statement_submitted", s.Key, "sent for approval to "+roleList(spec.Statement.Approvers))
+		r.event(ctx, c, req.Actor, "statement_submitted", s.Key, note)
 		return nil
 	})
 }
@@ -797,6 +851,12 @@ func (r *crisisRun) statementDone(ctx workflow.Context, sig StatementDone) {
 			r.advance(ctx, c)
 		default:
 			s.Failed = true
+			if r.neverStuck {
+				s.Note = "failed: statement v" + fmt.Sprint(sig.Version) + " " + sig.Status + ": send a new draft, or complete the step with a note"
+				if sig.Note != "" {
+					s.Note = "failed: statement v" + fmt.Sprint(sig.Version) + " " + sig.Note + ": send a new draft, or complete the step with a note"
+				}
+			}
 			r.event(ctx, c, greenlight.System, "statement_"+sig.Status, s.Key, sig.Note)
 		}
 		return nil
@@ -823,6 +883,9 @@ func (r *crisisRun) resolve(ctx workflow.Context, req ResolveRequest) (CrisisVie
 		}
 		r.st.Status, r.st.ResolvedAt, r.st.Resolution = CrisisResolved, &now, req.Summary
 		r.event(ctx, c, req.Actor, "crisis_resolved", "", req.Summary)
+		for _, stop := range r.stopPause {
+			stop()
+		}
 		r.spawn(ctx, func(ctx workflow.Context) {
 			// Publishing resumes whatever the playbook did; then the final report.
 			if err := r.release(ctx); err != nil {

@@ -36,6 +36,7 @@ type crisisHarness struct {
 	signalled []string // workflow IDs that got a signal
 	held      []string // post ids ReleasePublishing returns
 	updates   int
+	onRecord  func(activities.CrisisRecord) // called inside the RecordCrisis local activity
 }
 
 func loadPlaybook(t *testing.T, key string) playbooks.Playbook {
@@ -62,6 +63,9 @@ func newCrisisHarness(t *testing.T, playbook string) *crisisHarness {
 	env.RegisterWorkflow(workflows.StatementApproval)
 	env.OnActivity(acts.RecordCrisis, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.CrisisRecord) error {
 		h.records = append(h.records, r)
+		if h.onRecord != nil {
+			h.onRecord(r)
+		}
 		return nil
 	})
 	env.OnActivity(acts.NotifyCrisis, mock.Anything, mock.Anything).Return(func(_ context.Context, n activities.CrisisNotification) error {
@@ -246,10 +250,9 @@ func TestIndependentStepsRunConcurrently(t *testing.T) {
 		}
 	}
 	require.Equal(t, workflows.StepInProgress, stepOf(rec, "alert-team").Status)
-	require.Equal(t, workflows.StepInProgress, stepOf(rec, "pause-posts").Status, "both dependents start in the same step")
 	require.Equal(t, at, *stepOf(rec, "alert-team").ReadyAt)
-	require.Equal(t, at, *stepOf(rec, "pause-posts").ReadyAt)
-	require.Equal(t, []time.Time{at}, h.holds)
+	require.Equal(t, t0, *stepOf(rec, "pause-posts").ReadyAt, "publishing freezes as the crisis starts")
+	require.Equal(t, []time.Time{t0}, h.holds)
 	require.Equal(t, at, h.notes[0].At)
 	require.Equal(t, []string{"community_manager", "legal", "exec", "client"}, h.notes[0].Val.Roles)
 	final := h.last()
@@ -451,4 +454,165 @@ func TestContinueAsNewCarriesAThirtyDayCrisis(t *testing.T) {
 	require.GreaterOrEqual(t, runs, 4, "a 30-day crisis continued as new several times")
 	require.True(t, slices.IsSorted(seqs), "timeline numbering continues across runs")
 	require.Equal(t, len(seqs), len(slices.Compact(slices.Clone(seqs))), "no timeline event is written twice")
+}
+
+func TestShippedPlaybooksFreezePublishingAsTheCrisisStarts(t *testing.T) {
+	c, err := playbooks.Load("")
+	require.NoError(t, err)
+	for _, p := range c.All() {
+		t.Run(p.Key, func(t *testing.T) {
+			h := newCrisisHarness(t, p.Key)
+			_, err := h.run(10 * time.Minute) // nobody acts
+			require.Error(t, err)
+			require.Equal(t, []time.Time{t0}, h.holds, "the hold is set when the crisis starts, before any human step")
+			var pause activities.StepSnapshot
+			for _, s := range h.last().Steps {
+				if s.Kind == playbooks.KindPausePublishing {
+					pause = s
+				}
+			}
+			require.Equal(t, workflows.StepDone, pause.Status)
+			require.Equal(t, t0, *pause.CompletedAt)
+		})
+	}
+}
+
+// failedStatement drives bad-buzz to a holding statement whose publication fails.
+func failedStatement(t *testing.T) *crisisHarness {
+	h := newCrisisHarness(t, "bad-buzz")
+	h.update(time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "assemble"})
+	h.update(2*time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "qualify"})
+	h.update(3*time.Minute, workflows.SubmitStatementUpdate, workflows.SubmitStatementRequest{Actor: lead, Body: "We hear you."})
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.StatementDoneSignal, workflows.StatementDone{
+			StepKey: "holding-statement", StatementID: h.children[0].StatementID, Status: workflows.StatementFailed, Version: 1, Note: "publishing failed"})
+	}, 10*time.Minute)
+	return h
+}
+
+func TestFailedStatementPublicationNeverBlocksTheCrisis(t *testing.T) {
+	t.Run("a new draft starts a new statement run", func(t *testing.T) {
+		h := failedStatement(t)
+		redraft := h.update(20*time.Minute, workflows.SubmitStatementUpdate, workflows.SubmitStatementRequest{Actor: lead, Body: "We hear you, again."})
+		h.env.RegisterDelayedCallback(func() {
+			require.Len(t, h.children, 2)
+			h.env.SignalWorkflow(workflows.StatementDoneSignal, workflows.StatementDone{
+				StepKey: "holding-statement", StatementID: h.children[1].StatementID, Status: workflows.StatementPublished, Version: 1})
+		}, 30*time.Minute)
+		_, err := h.run(40 * time.Minute)
+		require.Error(t, err)
+		require.NoError(t, redraft.err)
+		require.Len(t, h.children, 2, "a second statement workflow")
+		require.NotEqual(t, h.children[0].StatementID, h.children[1].StatementID)
+		require.Equal(t, "We hear you, again.", h.children[1].Body)
+		s := stepOf(h.last(), "holding-statement")
+		require.Equal(t, workflows.StepDone, s.Status)
+		require.Equal(t, h.children[1].StatementID, s.StatementID)
+		require.Equal(t, workflows.StepInProgress, stepOf(h.last(), "check-again").Status, "the later steps go on")
+		require.Contains(t, h.events(), "statement_failed:holding-statement")
+	})
+	t.Run("the lead completes the step with a note", func(t *testing.T) {
+		h := failedStatement(t)
+		var failedNote string
+		h.env.RegisterDelayedCallback(func() {
+			failedNote = stepOf(h.last(), "holding-statement").Note
+		}, 15*time.Minute)
+		done := h.update(20*time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "holding-statement", Note: "posted by hand on X"})
+		_, err := h.run(40 * time.Minute)
+		require.Error(t, err)
+		require.NoError(t, done.err)
+		require.Contains(t, failedNote, "failed: statement v1 publishing failed", "the war room offers to complete it")
+		s := stepOf(h.last(), "holding-statement")
+		require.Equal(t, workflows.StepDone, s.Status)
+		require.Contains(t, s.Note, "completed without a published statement")
+		require.Contains(t, s.Note, "posted by hand on X")
+		require.Equal(t, workflows.StepInProgress, stepOf(h.last(), "check-again").Status, "the later steps go on")
+	})
+	t.Run("a statement still awaiting approval cannot be completed by hand", func(t *testing.T) {
+		h := newCrisisHarness(t, "bad-buzz")
+		h.update(time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "assemble"})
+		h.update(2*time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "qualify"})
+		h.update(3*time.Minute, workflows.SubmitStatementUpdate, workflows.SubmitStatementRequest{Actor: lead, Body: "We hear you."})
+		bad := h.update(4*time.Minute, workflows.CompleteStepUpdate, workflows.CompleteStepRequest{Actor: lead, Key: "holding-statement"})
+		_, err := h.run(10 * time.Minute)
+		require.Error(t, err)
+		require.Equal(t, greenlight.ECONFLICT, errCode(bad.err))
+	})
+}
+
+// TestContinueAsNewLosesNoStatementDone: a statement_done signal that arrives while the
+// crisis is recording a step, just before it continues as new, is applied, not dropped.
+func TestContinueAsNewLosesNoStatementDone(t *testing.T) {
+	h := newCrisisHarness(t, "bad-buzz")
+	h.in.Playbook = playbooks.Playbook{Key: "drill", Version: "v1", Title: "Drill", Steps: []playbooks.Step{
+		{Key: "say", Title: "Say something", Phase: "communicate", Role: "crisis_lead", Kind: playbooks.KindStatement,
+			Statement: &playbooks.StatementSpec{Approvers: []string{"legal"}, Channels: []string{"x"}, Publish: true}},
+		{Key: "pause", Title: "Pause", Phase: "prepare", Role: "crisis_lead", Kind: playbooks.KindWait, Wait: time.Hour},
+		{Key: "after", Title: "After", Phase: "act", Role: "crisis_lead", Kind: playbooks.KindTask, DependsOn: []string{"say"}},
+	}}
+	h.update(time.Minute, workflows.SubmitStatementUpdate, workflows.SubmitStatementRequest{Actor: lead, Body: "We hear you."})
+	sent := false
+	h.onRecord = func(r activities.CrisisRecord) {
+		// The wait ends: while this write is in flight, the history passes its limit and
+		// the statement's approval is signalled.
+		if !sent && stepOf(r, "pause").Status == workflows.StepDone {
+			sent = true
+			h.env.SetCurrentHistoryLength(workflows.DefaultMaxHistory + 1)
+			h.env.SignalWorkflow(workflows.StatementDoneSignal, workflows.StatementDone{
+				StepKey: "say", StatementID: h.children[0].StatementID, Status: workflows.StatementPublished, Version: 1})
+		}
+	}
+	_, err := h.run(0)
+	require.True(t, sent)
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, err, &can)
+	var next workflows.CrisisInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	byKey := map[string]workflows.StepState{}
+	for _, s := range next.State.Steps {
+		byKey[s.Key] = s
+	}
+	require.Equal(t, workflows.StepDone, byKey["say"].Status, "the statement_done signal was applied before continuing as new")
+	require.Equal(t, workflows.StepReady, byKey["after"].Status)
+}
+
+// TestResolveStopsAPauseStillRetrying: the crisis does not stay open for the pause
+// activity's retries after it is resolved (the store writes no hold for a closed crisis).
+func TestResolveStopsAPauseStillRetrying(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(quietLogger{})
+	h := newCrisisHarness(t, "bad-buzz")
+	var acts *activities.Activities
+	// Replace the harness's HoldPublishing: the database is down.
+	h.env = suite.NewTestWorkflowEnvironment()
+	env := h.env
+	env.SetStartTime(t0)
+	env.RegisterActivity(acts)
+	env.RegisterWorkflow(workflows.StatementApproval)
+	env.OnActivity(acts.RecordCrisis, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.CrisisRecord) error {
+		h.records = append(h.records, r)
+		return nil
+	})
+	env.OnActivity(acts.NotifyCrisis, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.HoldPublishing, mock.Anything, mock.Anything).Return(func(context.Context, activities.HoldRequest) error {
+		h.holds = append(h.holds, env.Now().UTC())
+		return errors.New("database is down")
+	})
+	env.OnActivity(acts.ReleasePublishing, mock.Anything, mock.Anything).Return(func(context.Context, activities.HoldRequest) ([]string, error) {
+		h.releases = append(h.releases, env.Now().UTC())
+		return nil, nil
+	})
+	env.OnActivity(acts.BuildReport, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(acts.CountMentions, mock.Anything, mock.Anything).Return(activities.MentionCounts{Total: 70, Negative: 50}, nil)
+	env.OnRequestCancelExternalWorkflow(mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	resolve := h.update(10*time.Minute, workflows.ResolveUpdate, workflows.ResolveRequest{Actor: lead, Summary: "False alarm"})
+	res, err := h.run(0)
+	require.NoError(t, err)
+	require.NoError(t, resolve.err)
+	require.Equal(t, workflows.CrisisResolved, res.Status)
+	require.Greater(t, len(h.holds), 1, "the pause was retrying")
+	// Resolved at 10m; the pause's next attempt was due at 13m30s (the test environment
+	// stops retrying after 10 attempts; a real server goes on for 24 hours).
+	require.Less(t, env.Now().Sub(t0), 11*time.Minute, "the crisis closed at its resolve, not after the pause's retries")
+	require.Len(t, h.releases, 1)
 }

@@ -72,6 +72,7 @@ type StatementState struct {
 // ready) and tells the crisis. A new draft replaces the version being approved.
 func StatementApproval(ctx workflow.Context, in StatementInput) (string, error) {
 	r := &statementRun{in: in}
+	r.lateRedraft = workflow.GetVersion(ctx, versionLateRedraft, workflow.DefaultVersion, 1) == 1
 	r.st = StatementState{Body: in.Body, Channels: in.Channels, Created: workflow.Now(ctx)}
 	revisions := workflow.GetSignalChannel(ctx, ReviseSignal)
 	var pending []Revision
@@ -115,8 +116,9 @@ func StatementApproval(ctx workflow.Context, in StatementInput) (string, error) 
 }
 
 type statementRun struct {
-	in StatementInput
-	st StatementState
+	in          StatementInput
+	st          StatementState
+	lateRedraft bool // versionLateRedraft's branch
 }
 
 func (r *statementRun) loop(ctx workflow.Context, pending *[]Revision) (string, error) {
@@ -154,7 +156,15 @@ func (r *statementRun) loop(ctx workflow.Context, pending *[]Revision) (string, 
 			return "", err
 		}
 		if r.st.Status == StatementApproved {
-			return r.publish(ctx)
+			status, err := r.publish(ctx)
+			if err != nil || !r.lateRedraft || len(*pending) == 0 {
+				return status, err
+			}
+			// A new draft sent while the approved version went out is not dropped: it goes
+			// through a new approval round, and is published in turn.
+			r.tellLead(ctx, fmt.Sprintf("a new draft arrived while the approved version %d was being published (%s): it goes through approval as version %d",
+				r.st.Version, status, r.st.Version+1))
+			r.st.ApprovedAt = nil
 		}
 		if r.st.Status == StatementChangesRequested && len(*pending) == 0 {
 			r.tellLead(ctx, "changes were requested on the holding statement: submit a new draft")

@@ -33,6 +33,7 @@ type statementHarness struct {
 	notes     []activities.CrisisNotification
 	done      []workflows.StatementDone
 	updates   int
+	publish   *testsuite.MockCallWrapper
 }
 
 func newStatementHarness(t *testing.T) *statementHarness {
@@ -54,7 +55,7 @@ func newStatementHarness(t *testing.T) *statementHarness {
 		h.records = append(h.records, r)
 		return nil
 	})
-	env.OnActivity(acts.PublishStatement, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.StatementPublishRequest) (string, error) {
+	h.publish = env.OnActivity(acts.PublishStatement, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.StatementPublishRequest) (string, error) {
 		h.published = append(h.published, r)
 		return "ref", nil
 	})
@@ -165,4 +166,33 @@ func TestStatementWithdrawnWhenTheCrisisEnds(t *testing.T) {
 	require.Equal(t, workflows.StatementWithdrawn, res)
 	require.Equal(t, workflows.StatementWithdrawn, h.records[len(h.records)-1].Statement.Status)
 	require.Empty(t, h.published)
+}
+
+// TestStatementRedraftDuringPublicationIsApplied: a new draft that reaches the statement
+// after its approval, while the approved version is being published, is not dropped: it
+// goes through a new approval round and is published in turn.
+func TestStatementRedraftDuringPublicationIsApplied(t *testing.T) {
+	h := newStatementHarness(t)
+	h.publish.After(10 * time.Minute) // a slow publisher
+	h.decide(time.Minute, clientA, 1, greenlight.DecisionApprove, "")
+	h.decide(2*time.Minute, legalAp, 1, greenlight.DecisionApprove, "")
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.ReviseSignal, workflows.Revision{Actor: lead, Body: "Update: the video was staged.", Channels: []string{"x"}})
+	}, 5*time.Minute)
+	second := h.decide(time.Hour, clientA, 2, greenlight.DecisionApprove, "")
+	h.decide(time.Hour, legalAp, 2, greenlight.DecisionApprove, "")
+	res, err := h.run(0)
+	require.NoError(t, err)
+	require.NoError(t, second.err)
+	require.Equal(t, workflows.StatementPublished, res)
+	require.Len(t, h.requests, 2, "the new draft went to approval")
+	require.Equal(t, 2, h.requests[1].Version)
+	var versions []int
+	for _, p := range h.published {
+		versions = append(versions, p.Version)
+	}
+	require.Equal(t, []int{1, 1, 2}, versions, "version 1 on x and facebook, then version 2 on x")
+	require.Equal(t, 2, h.done[0].Version)
+	require.Contains(t, h.notes[0].Message, "a new draft arrived while the approved version 1 was being published")
+	require.Equal(t, "Update: the video was staged.", h.records[len(h.records)-1].Statement.Body)
 }

@@ -203,8 +203,8 @@ func (p *pages) createPost(c *fiber.Ctx) error {
 			return p.back(c, "/posts/"+d.ID, translate(language(c), "common.saved"))
 		}
 	}
-	if code := greenlight.ErrorCode(err); code != greenlight.EINVALID && code != greenlight.EFORBIDDEN {
-		return err
+	if greenlight.ErrorCode(err) != greenlight.EINVALID {
+		return err // refusals answer 403 like the API
 	}
 	clients, cerr := p.svc.Clients(c.UserContext(), currentUser(c))
 	if cerr != nil {

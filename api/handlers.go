@@ -51,7 +51,7 @@ func createClient(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(toClient(cl))
+		return c.Status(fiber.StatusCreated).JSON(toClient(cl, currentUser(c)))
 	}
 }
 
@@ -63,7 +63,7 @@ func listClients(svc *service.Service) fiber.Handler {
 		}
 		out := make([]clientJSON, 0, len(cs))
 		for i := range cs {
-			out = append(out, toClient(&cs[i]))
+			out = append(out, toClient(&cs[i], currentUser(c)))
 		}
 		return c.JSON(fiber.Map{"items": out})
 	}
@@ -75,7 +75,7 @@ func getClient(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(toClient(cl))
+		return c.JSON(toClient(cl, currentUser(c)))
 	}
 }
 

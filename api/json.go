@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -90,23 +91,32 @@ func toUser(u *store.User, key string) userJSON {
 	return userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, ClientIDs: ids, CreatedAt: u.CreatedAt, APIKey: key}
 }
 
+// clientJSON is a client as the API shows it. Webhook URLs are secrets (whoever knows
+// one can post to it): only users the policy lets see them get the URLs; everyone gets
+// whether they are configured.
 type clientJSON struct {
-	ID              string           `json:"id"`
-	Name            string           `json:"name"`
-	ApprovalPolicy  string           `json:"approval_policy"`
-	WebhookURL      string           `json:"webhook_url"`
-	SlackWebhookURL string           `json:"slack_webhook_url"`
-	Approvers       []store.Approver `json:"approvers"`
-	CreatedAt       time.Time        `json:"created_at"`
+	ID                     string           `json:"id"`
+	Name                   string           `json:"name"`
+	ApprovalPolicy         string           `json:"approval_policy"`
+	WebhookURL             string           `json:"webhook_url,omitempty"`
+	WebhookConfigured      bool             `json:"webhook_configured"`
+	SlackWebhookURL        string           `json:"slack_webhook_url,omitempty"`
+	SlackWebhookConfigured bool             `json:"slack_webhook_configured"`
+	Approvers              []store.Approver `json:"approvers"`
+	CreatedAt              time.Time        `json:"created_at"`
 }
 
-func toClient(c *store.Client) clientJSON {
+func toClient(c *store.Client, viewer *store.User) clientJSON {
 	as := c.Approvers
 	if as == nil {
 		as = []store.Approver{}
 	}
-	return clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookURL: c.WebhookURL,
-		SlackWebhookURL: c.SlackWebhookURL, Approvers: as, CreatedAt: c.CreatedAt}
+	out := clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookConfigured: c.WebhookURL != "",
+		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, CreatedAt: c.CreatedAt}
+	if service.Can(viewer, service.ActClientWebhooks) {
+		out.WebhookURL, out.SlackWebhookURL = c.WebhookURL, c.SlackWebhookURL
+	}
+	return out
 }
 
 type postJSON struct {

@@ -82,10 +82,12 @@ func (p *pages) back(c *fiber.Ctx, to, msg string) error {
 	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
-// fail reports a form error: internal errors go to the error handler, domain errors are
-// shown on the page the form came from.
+// fail reports a form error: refusals (403, 404) and internal errors go to the error
+// handler, so a forbidden form answers like the JSON API; other domain errors are shown on
+// the page the form came from.
 func (p *pages) fail(c *fiber.Ctx, to string, err error) error {
-	if greenlight.ErrorCode(err) == greenlight.EINTERNAL || greenlight.ErrorCode(err) == greenlight.EUNAVAILABLE {
+	switch greenlight.ErrorCode(err) {
+	case greenlight.EINTERNAL, greenlight.EUNAVAILABLE, greenlight.EFORBIDDEN, greenlight.ENOTFOUND:
 		return err
 	}
 	p.flash(c, "⚠ "+greenlight.ErrorMessage(err))
@@ -105,7 +107,7 @@ func (p *pages) render(c *fiber.Ctx, status int, name, title string, data fiber.
 	data["Path"] = c.Path()
 	if u := currentUser(c); u != nil {
 		data["User"] = u
-		data["Admin"] = u.Role == string(greenlight.RoleAdmin)
+		data["Admin"] = service.Can(u, service.ActUsersList)
 	}
 	if s, ok := c.Locals(sessionKey).(*store.Session); ok {
 		data["CSRF"] = s.CSRF

@@ -66,7 +66,7 @@ func (p *pages) userAction(c *fiber.Ctx) error {
 			return p.fail(c, "/admin/users", err)
 		}
 	case "key", "invite":
-		who, err := p.svc.Store.UserByID(ctx, id)
+		who, err := p.svc.User(ctx, actor, id)
 		if err != nil {
 			return p.fail(c, "/admin/users", err)
 		}
@@ -96,7 +96,9 @@ func (p *pages) clientsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return p.render(c, fiber.StatusOK, "admin_clients", translate(language(c), "admin.clients"), fiber.Map{"Clients": clients})
+	return p.render(c, fiber.StatusOK, "admin_clients", translate(language(c), "admin.clients"), fiber.Map{
+		"Clients": clients, "CanCreate": service.Can(currentUser(c), service.ActClientCreate),
+	})
 }
 
 // parseApprovers reads "Name <email>" lines.
@@ -162,7 +164,7 @@ func (p *pages) clientPage(c *fiber.Ctx) error {
 	}
 	return p.render(c, fiber.StatusOK, "admin_client", cl.Name, fiber.Map{
 		"Client": cl, "ContactLines": strings.Join(lines, "\n"), "ApproverLines": strings.Join(approvers, "\n"), "Rules": rules, "Playbooks": p.svc.Playbooks(),
-		"Severities": service.Severities,
+		"Severities": service.Severities, "ShowWebhooks": service.Can(u, service.ActClientWebhooks),
 	})
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +27,7 @@ func (p *pages) crises(c *fiber.Ctx) error {
 	for _, cl := range clients {
 		names[cl.ID] = cl.Name
 	}
-	lead := slices.Contains([]greenlight.Role{greenlight.RoleAdmin, greenlight.RoleCrisisLead}, greenlight.Role(u.Role))
+	lead := service.Can(u, service.ActCrisisStart)
 	return p.render(c, fiber.StatusOK, "crises", translate(language(c), "crisis.list"), fiber.Map{
 		"Crises": list, "Clients": clients, "ClientNames": names, "Playbooks": p.svc.Playbooks(),
 		"Severities": service.Severities, "CanStart": lead,
@@ -77,7 +76,7 @@ func (p *pages) warRoomData(c *fiber.Ctx) (fiber.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	lead := slices.Contains([]greenlight.Role{greenlight.RoleAdmin, greenlight.RoleCrisisLead}, greenlight.Role(u.Role))
+	lead := service.Can(u, service.ActCrisisStart)
 	// Instructions come from the playbook when it is still the version the crisis runs.
 	var pb *playbooks.Playbook
 	if cur, ok := p.svc.Catalog.Get(d.PlaybookKey); ok && cur.Version == d.PlaybookVersion {

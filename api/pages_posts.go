@@ -203,8 +203,8 @@ func (p *pages) createPost(c *fiber.Ctx) error {
 			return p.back(c, "/posts/"+d.ID, translate(language(c), "common.saved"))
 		}
 	}
-	if code := greenlight.ErrorCode(err); code != greenlight.EINVALID && code != greenlight.EFORBIDDEN {
-		return err
+	if greenlight.ErrorCode(err) != greenlight.EINVALID {
+		return err // refusals answer 403 like the API
 	}
 	clients, cerr := p.svc.Clients(c.UserContext(), currentUser(c))
 	if cerr != nil {
@@ -260,10 +260,8 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 		dv = &diffView{From: from, To: to, Title: diff.Words(a.Title, b.Title), Body: diff.Words(a.Body, b.Body)}
 	}
 	st := greenlight.PostStatus(d.Status)
-	role := greenlight.Role(u.Role)
-	editor := role == greenlight.RoleAdmin || role == greenlight.RoleEditor
-	canReview := st == greenlight.StatusInReview && u.ID != d.AuthorID &&
-		slices.Contains([]greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleReviewer}, role)
+	editor := service.Can(u, service.ActPostEdit)
+	canReview := st == greenlight.StatusInReview && u.ID != d.AuthorID && service.Can(u, service.ActPostReview)
 	history := make([]store.PostEvent, len(d.Events))
 	for i, e := range d.Events {
 		history[len(d.Events)-1-i] = e // newest first

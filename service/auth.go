@@ -82,12 +82,10 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.Store.DeleteSession(ctx, greenlight.HashToken(token))
 }
 
-// CreateInvite returns a one-time link token letting a user set their password (admins).
+// CreateInvite returns a one-time link token letting a user set their password (admins,
+// for users they administer).
 func (s *Service) CreateInvite(ctx context.Context, actor *store.User, userID string) (string, error) {
-	if err := requireRole(actor, "invite users", greenlight.RoleAdmin); err != nil {
-		return "", err
-	}
-	if _, err := s.Store.UserByID(ctx, userID); err != nil {
+	if _, err := s.loadUser(ctx, actor, ActUserInvite, userID); err != nil {
 		return "", err
 	}
 	return s.invite(ctx, actor.ID, userID)
@@ -144,17 +142,39 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (*st
 	return u, sessToken, sess, nil
 }
 
-// Users lists staff (admins only).
+// Users lists the staff the actor administers (admins; a limited admin sees only users
+// limited to some of its clients).
 func (s *Service) Users(ctx context.Context, actor *store.User) ([]store.User, error) {
-	if err := requireRole(actor, "list users", greenlight.RoleAdmin); err != nil {
+	if err := authorize(actor, ActUsersList, Resource{}); err != nil {
 		return nil, err
 	}
-	return s.Store.ListUsers(ctx)
+	all, err := s.Store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for i := range all {
+		if authorize(actor, ActUserRead, Resource{Kind: "user", Target: &all[i]}) == nil {
+			out = append(out, all[i])
+		}
+	}
+	return out, nil
 }
 
-// UpdateUser changes a user's role and client scope (admins only).
+// User returns a user the actor administers, else ENOTFOUND.
+func (s *Service) User(ctx context.Context, actor *store.User, id string) (*store.User, error) {
+	return s.loadUser(ctx, actor, ActUserRead, id)
+}
+
+// UpdateUser changes a user's role and client scope (admins; a limited admin only for
+// users it administers, giving them some of its own clients).
 func (s *Service) UpdateUser(ctx context.Context, actor *store.User, id, role string, clientIDs []string) error {
-	if err := requireRole(actor, "change users", greenlight.RoleAdmin); err != nil {
+	target, err := s.loadUser(ctx, actor, ActUserUpdate, id)
+	if err != nil {
+		return err
+	}
+	clientIDs = dedupe(clientIDs)
+	if err := authorize(actor, ActUserUpdate, Resource{Kind: "user", Target: target, Grants: &clientIDs}); err != nil {
 		return err
 	}
 	if !greenlight.ValidRole(greenlight.Role(role)) {
@@ -163,28 +183,36 @@ func (s *Service) UpdateUser(ctx context.Context, actor *store.User, id, role st
 	if id == actor.ID && role != string(greenlight.RoleAdmin) {
 		return greenlight.Errorf(greenlight.ECONFLICT, "you cannot remove your own admin role")
 	}
-	clientIDs = dedupe(clientIDs)
 	if err := s.Store.ClientsExist(ctx, clientIDs); err != nil {
 		return greenlight.Errorf(greenlight.EINVALID, "client_ids: %s", greenlight.ErrorMessage(err))
 	}
-	return s.Store.UpdateUser(ctx, id, role, clientIDs)
+	if err := s.Store.UpdateUser(ctx, id, role, clientIDs); err != nil {
+		return err
+	}
+	s.Log.Info("user changed", "user", id, "role", role, "by", actor.ID)
+	return nil
 }
 
-// RevokeKey removes a user's API key (admins only); NewKey gives a new one, shown once.
+// RevokeKey removes a user's API key (admins, for users they administer).
 func (s *Service) RevokeKey(ctx context.Context, actor *store.User, id string) error {
-	if err := requireRole(actor, "revoke keys", greenlight.RoleAdmin); err != nil {
+	if _, err := s.loadUser(ctx, actor, ActUserRevoke, id); err != nil {
 		return err
 	}
 	return s.Store.SetAPIKeyHash(ctx, id, nil)
 }
 
-// NewKey replaces a user's API key and returns the new one (admins only).
+// NewKey replaces a user's API key and returns the new one, shown once (admins, for users
+// they administer).
 func (s *Service) NewKey(ctx context.Context, actor *store.User, id string) (string, error) {
-	if err := requireRole(actor, "issue keys", greenlight.RoleAdmin); err != nil {
+	if _, err := s.loadUser(ctx, actor, ActUserNewKey, id); err != nil {
 		return "", err
 	}
 	key, hash := greenlight.NewToken("glk_")
-	return key, s.Store.SetAPIKeyHash(ctx, id, &hash)
+	if err := s.Store.SetAPIKeyHash(ctx, id, &hash); err != nil {
+		return "", err
+	}
+	s.Log.Info("api key issued", "user", id, "by", actor.ID)
+	return key, nil
 }
 
 func randomHex(n int) string {

@@ -25,13 +25,11 @@ type NewApprover struct {
 	Email string
 }
 
-// CreateClient creates a client with its approvers (admins and unscoped editors).
+// CreateClient creates a client with its approvers (admins and editors not limited to
+// some clients).
 func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewClient) (*store.Client, error) {
-	if err := requireRole(actor, "create clients", greenlight.RoleAdmin, greenlight.RoleEditor); err != nil {
+	if err := authorize(actor, ActClientCreate, Resource{}); err != nil {
 		return nil, err
-	}
-	if len(actor.ClientIDs) > 0 {
-		return nil, greenlight.Errorf(greenlight.EFORBIDDEN, "users limited to some clients cannot create clients")
 	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 200 {
@@ -82,15 +80,15 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 
 // Client returns a client the user may see, else ENOTFOUND.
 func (s *Service) Client(ctx context.Context, actor *store.User, id string) (*store.Client, error) {
-	if !InScope(actor, id) || !greenlight.ValidID("cli_", id) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "client not found")
-	}
-	return s.Store.Client(ctx, id)
+	return s.loadClient(ctx, actor, ActClientRead, id)
 }
 
 // Clients lists the clients the user may see.
 func (s *Service) Clients(ctx context.Context, actor *store.User) ([]store.Client, error) {
-	return s.Store.ListClients(ctx, actor.ClientIDs)
+	if err := authorize(actor, ActClientsList, Resource{}); err != nil {
+		return nil, err
+	}
+	return s.Store.ListClients(ctx, Scope(actor))
 }
 
 func validHTTPURL(field, raw string) error {
@@ -101,13 +99,10 @@ func validHTTPURL(field, raw string) error {
 	return nil
 }
 
-// SetApprovers replaces a client's approvers (admins and unscoped editors). Approvals in
+// SetApprovers replaces a client's approvers (admins and editors of the client). Approvals in
 // progress keep the approvers they were sent to.
 func (s *Service) SetApprovers(ctx context.Context, actor *store.User, clientID string, in []NewApprover) (*store.Client, error) {
-	if err := requireRole(actor, "change approvers", greenlight.RoleAdmin, greenlight.RoleEditor); err != nil {
-		return nil, err
-	}
-	if _, err := s.Client(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActApproversSet, clientID); err != nil {
 		return nil, err
 	}
 	if len(in) == 0 || len(in) > 50 {

@@ -24,8 +24,6 @@ import (
 // Severities of a crisis.
 var Severities = []string{"low", "medium", "high", "critical"}
 
-var crisisLeads = []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleCrisisLead}
-
 // Playbooks lists the playbooks crises can run.
 func (s *Service) Playbooks() []*playbooks.Playbook { return s.Catalog.All() }
 
@@ -49,13 +47,13 @@ type NewCrisis struct {
 // StartCrisis starts a playbook for a client (crisis leads and admins). A crisis already
 // active for the client is ECONFLICT.
 func (s *Service) StartCrisis(ctx context.Context, actor *store.User, in NewCrisis) (*store.CrisisDetail, error) {
-	if err := requireRole(actor, "start crises", crisisLeads...); err != nil {
+	if err := authorize(actor, ActCrisisStart, Resource{}); err != nil {
 		return nil, err
 	}
 	if in.ClientID == "" {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "client_id: required")
 	}
-	if err := requireScope(actor, in.ClientID); err != nil {
+	if err := authorize(actor, ActCrisisStart, naming(in.ClientID)); err != nil {
 		return nil, err
 	}
 	p, ok := s.Catalog.Get(in.Playbook)
@@ -253,24 +251,9 @@ func (s *Service) CrisisWarnings(ctx context.Context, d *store.CrisisDetail) ([]
 	return out, nil
 }
 
-// visibleCrisis returns a crisis the user may see, else ENOTFOUND.
-func (s *Service) visibleCrisis(ctx context.Context, actor *store.User, id string) (*store.Crisis, error) {
-	if !greenlight.ValidID("crs_", id) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "crisis not found")
-	}
-	c, err := s.Store.Crisis(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !InScope(actor, c.ClientID) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "crisis not found")
-	}
-	return c, nil
-}
-
 // Crisis returns a visible crisis with its steps, timeline and statements.
 func (s *Service) Crisis(ctx context.Context, actor *store.User, id string) (*store.CrisisDetail, error) {
-	if _, err := s.visibleCrisis(ctx, actor, id); err != nil {
+	if _, err := s.loadCrisis(ctx, actor, ActCrisisRead, id); err != nil {
 		return nil, err
 	}
 	return s.Store.CrisisDetail(ctx, id)
@@ -278,28 +261,32 @@ func (s *Service) Crisis(ctx context.Context, actor *store.User, id string) (*st
 
 // Crises lists visible crises, newest first.
 func (s *Service) Crises(ctx context.Context, actor *store.User, clientID, status string) ([]store.Crisis, error) {
-	if clientID != "" {
-		if err := requireScope(actor, clientID); err != nil {
-			return nil, err
-		}
+	if err := s.listing(actor, ActCrisesList, clientID); err != nil {
+		return nil, err
 	}
 	if status != "" && status != workflows.CrisisActive && status != workflows.CrisisResolved {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "status: must be active or resolved")
 	}
-	return s.Store.ListCrises(ctx, actor.ClientIDs, clientID, status, 200)
+	return s.Store.ListCrises(ctx, Scope(actor), clientID, status, 200)
 }
 
 // CompleteStep marks a ready step done: crisis leads, admins and the step's assignee may.
 func (s *Service) CompleteStep(ctx context.Context, actor *store.User, id, key, note string) (*store.CrisisDetail, error) {
-	d, err := s.Crisis(ctx, actor, id)
+	c, err := s.loadCrisis(ctx, actor, ActStepComplete, id)
 	if err != nil {
 		return nil, err
 	}
-	if !slices.Contains(crisisLeads, greenlight.Role(actor.Role)) {
-		i := slices.IndexFunc(d.Steps, func(st store.CrisisStep) bool { return st.StepKey == key })
-		if i < 0 || d.Steps[i].AssigneeID != actor.ID {
-			return nil, greenlight.Errorf(greenlight.EFORBIDDEN, "only the crisis lead, an admin or the step's assignee can complete it")
-		}
+	d, err := s.Store.CrisisDetail(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	assignee := ""
+	if i := slices.IndexFunc(d.Steps, func(st store.CrisisStep) bool { return st.StepKey == key }); i >= 0 {
+		assignee = d.Steps[i].AssigneeID
+	}
+	step := Resource{Kind: "crisis", Clients: []string{d.ClientID}, Assignee: &assignee}
+	if err := authorize(actor, ActStepComplete, step); err != nil {
+		return nil, err
 	}
 	if utf8.RuneCountInString(note) > 5000 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "note: at most 5000 characters")
@@ -309,10 +296,7 @@ func (s *Service) CompleteStep(ctx context.Context, actor *store.User, id, key, 
 
 // AssignStep gives a step to a staff user who may act on the client.
 func (s *Service) AssignStep(ctx context.Context, actor *store.User, id, key, userID string) (*store.CrisisDetail, error) {
-	if err := requireRole(actor, "assign crisis steps", crisisLeads...); err != nil {
-		return nil, err
-	}
-	c, err := s.visibleCrisis(ctx, actor, id)
+	c, err := s.loadCrisis(ctx, actor, ActStepAssign, id)
 	if err != nil {
 		return nil, err
 	}
@@ -332,10 +316,7 @@ func (s *Service) AssignStep(ctx context.Context, actor *store.User, id, key, us
 // SubmitStatement drafts the current statement step's text and sends it for approval (or
 // replaces the version being approved).
 func (s *Service) SubmitStatement(ctx context.Context, actor *store.User, id, body string, channels []string) (*store.CrisisDetail, error) {
-	if err := requireRole(actor, "submit statements", crisisLeads...); err != nil {
-		return nil, err
-	}
-	c, err := s.visibleCrisis(ctx, actor, id)
+	c, err := s.loadCrisis(ctx, actor, ActStatementSubmit, id)
 	if err != nil {
 		return nil, err
 	}
@@ -404,10 +385,7 @@ func (s *Service) checkStatementStep(ctx context.Context, c *store.Crisis) error
 // ResolveCrisis ends a crisis: remaining steps are skipped, publishing resumes, the report
 // is built.
 func (s *Service) ResolveCrisis(ctx context.Context, actor *store.User, id, summary string) (*store.CrisisDetail, error) {
-	if err := requireRole(actor, "resolve crises", crisisLeads...); err != nil {
-		return nil, err
-	}
-	c, err := s.visibleCrisis(ctx, actor, id)
+	c, err := s.loadCrisis(ctx, actor, ActCrisisResolve, id)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +412,7 @@ func (s *Service) crisisUpdate(ctx context.Context, c *store.Crisis, name string
 
 // CrisisReport returns the post-mortem: the final one once resolved, else a live draft.
 func (s *Service) CrisisReport(ctx context.Context, actor *store.User, id string) (string, error) {
-	c, err := s.visibleCrisis(ctx, actor, id)
+	c, err := s.loadCrisis(ctx, actor, ActCrisisRead, id)
 	if err != nil {
 		return "", err
 	}
@@ -470,10 +448,7 @@ const MaxMentionBatch = 1000
 // IngestMentions stores a batch of mentions (scoring those without sentiment with the
 // built-in lexicon), then applies the client's trigger rules.
 func (s *Service) IngestMentions(ctx context.Context, actor *store.User, clientID string, in []MentionInput) (*IngestResult, error) {
-	if err := requireRole(actor, "ingest mentions", greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleCrisisLead); err != nil {
-		return nil, err
-	}
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActMentionsIngest, clientID); err != nil {
 		return nil, err
 	}
 	if len(in) == 0 || len(in) > MaxMentionBatch {
@@ -602,7 +577,7 @@ type HourCount struct {
 
 // MentionStats returns counts over the last window and per hour over the last day.
 func (s *Service) MentionStats(ctx context.Context, actor *store.User, clientID string, window time.Duration) (*MentionStats, error) {
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActMentionsRead, clientID); err != nil {
 		return nil, err
 	}
 	if window <= 0 || window > 30*24*time.Hour {
@@ -652,10 +627,7 @@ type RuleInput struct {
 
 // CreateRule adds a trigger rule to a client (admins and crisis leads).
 func (s *Service) CreateRule(ctx context.Context, actor *store.User, clientID string, in RuleInput) (*store.MentionRule, error) {
-	if err := requireRole(actor, "manage trigger rules", crisisLeads...); err != nil {
-		return nil, err
-	}
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActRulesManage, clientID); err != nil {
 		return nil, err
 	}
 	if _, ok := s.Catalog.Get(in.Playbook); !ok {
@@ -683,7 +655,7 @@ func (s *Service) CreateRule(ctx context.Context, actor *store.User, clientID st
 
 // Rules lists a client's trigger rules.
 func (s *Service) Rules(ctx context.Context, actor *store.User, clientID string) ([]store.MentionRule, error) {
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActRulesRead, clientID); err != nil {
 		return nil, err
 	}
 	return s.Store.Rules(ctx, clientID)
@@ -691,10 +663,7 @@ func (s *Service) Rules(ctx context.Context, actor *store.User, clientID string)
 
 // DeleteRule removes a trigger rule.
 func (s *Service) DeleteRule(ctx context.Context, actor *store.User, clientID, ruleID string) error {
-	if err := requireRole(actor, "manage trigger rules", crisisLeads...); err != nil {
-		return err
-	}
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActRulesManage, clientID); err != nil {
 		return err
 	}
 	return s.Store.DeleteRule(ctx, clientID, ruleID)
@@ -713,10 +682,7 @@ type ContactInput struct {
 // SetContacts replaces a client's crisis contacts: who holds legal, exec, pr… for it, with
 // an optional backup each (told when their steps run late).
 func (s *Service) SetContacts(ctx context.Context, actor *store.User, clientID string, in []ContactInput) ([]store.CrisisContact, error) {
-	if err := requireRole(actor, "manage crisis contacts", greenlight.RoleAdmin, greenlight.RoleCrisisLead, greenlight.RoleEditor); err != nil {
-		return nil, err
-	}
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActContactsManage, clientID); err != nil {
 		return nil, err
 	}
 	if len(in) > 200 {
@@ -753,22 +719,16 @@ func (s *Service) SetContacts(ctx context.Context, actor *store.User, clientID s
 
 // Contacts lists a client's crisis contacts.
 func (s *Service) Contacts(ctx context.Context, actor *store.User, clientID string) ([]store.CrisisContact, error) {
-	if err := s.clientInScope(ctx, actor, clientID); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActContactsRead, clientID); err != nil {
 		return nil, err
 	}
 	return s.Store.Contacts(ctx, clientID)
 }
 
-// clientInScope returns ENOTFOUND for clients the user cannot see or that do not exist.
-func (s *Service) clientInScope(ctx context.Context, actor *store.User, clientID string) error {
-	_, err := s.Client(ctx, actor, clientID)
-	return err
-}
-
 // Assignable lists the active staff who work on a client, for assigning crisis steps
 // (crisis leads and admins).
 func (s *Service) Assignable(ctx context.Context, actor *store.User, clientID string) ([]store.User, error) {
-	if err := requireRole(actor, "assign crisis steps", crisisLeads...); err != nil {
+	if _, err := s.loadClient(ctx, actor, ActStepAssign, clientID); err != nil {
 		return nil, err
 	}
 	all, err := s.Store.ListUsers(ctx)

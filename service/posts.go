@@ -35,18 +35,16 @@ type NewPost struct {
 	PostFields
 }
 
-var editors = []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor}
-
 // CreatePost creates a post as version 1 in draft and starts its workflow; the workflow
 // records it before this returns, so a read right after sees it.
 func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost) (*store.PostDetail, error) {
-	if err := requireRole(actor, "create posts", editors...); err != nil {
+	if err := authorize(actor, ActPostCreate, Resource{}); err != nil {
 		return nil, err
 	}
 	if in.ClientID == "" {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "client_id: required")
 	}
-	if err := requireScope(actor, in.ClientID); err != nil {
+	if err := authorize(actor, ActPostCreate, naming(in.ClientID)); err != nil {
 		return nil, err
 	}
 	f := in.PostFields
@@ -174,25 +172,9 @@ func knownChannels() []string {
 	return out
 }
 
-// visiblePost returns the post if the user may see it, else ENOTFOUND (the same answer as
-// for a post that does not exist).
-func (s *Service) visiblePost(ctx context.Context, actor *store.User, id string) (*store.Post, error) {
-	if !greenlight.ValidID("pst_", id) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
-	}
-	p, err := s.Store.Post(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !InScope(actor, p.ClientID) {
-		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
-	}
-	return p, nil
-}
-
 // Post returns a visible post with its versions, decisions and history.
 func (s *Service) Post(ctx context.Context, actor *store.User, id string) (*store.PostDetail, error) {
-	if _, err := s.visiblePost(ctx, actor, id); err != nil {
+	if _, err := s.loadPost(ctx, actor, ActPostRead, id); err != nil {
 		return nil, err
 	}
 	return s.Store.PostDetail(ctx, id)
@@ -207,10 +189,8 @@ type PostList struct {
 // Posts lists visible posts, newest first. Naming a client outside the user's scope is
 // EFORBIDDEN; an unknown status is EINVALID.
 func (s *Service) Posts(ctx context.Context, actor *store.User, f store.PostFilter) (*PostList, error) {
-	if f.ClientID != "" {
-		if err := requireScope(actor, f.ClientID); err != nil {
-			return nil, err
-		}
+	if err := s.listing(actor, ActPostsList, f.ClientID); err != nil {
+		return nil, err
 	}
 	if f.Status != "" && !slices.Contains(greenlight.PostStatuses, greenlight.PostStatus(f.Status)) {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "status: unknown status %q", f.Status)
@@ -224,7 +204,7 @@ func (s *Service) Posts(ctx context.Context, actor *store.User, f store.PostFilt
 	case f.Limit < 0 || f.Limit > 200:
 		return nil, greenlight.Errorf(greenlight.EINVALID, "limit: must be between 1 and 200")
 	}
-	f.Scope = actor.ClientIDs
+	f.Scope = Scope(actor)
 	items, next, err := s.Store.ListPosts(ctx, f)
 	if err != nil {
 		return nil, err
@@ -236,10 +216,7 @@ func (s *Service) Posts(ctx context.Context, actor *store.User, f store.PostFilt
 // publish_at alone re-arms the publish timer without re-approval. baseVersion, when not 0,
 // must be the current version (else ECONFLICT).
 func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, baseVersion int, f PostFields) (*store.PostDetail, error) {
-	if err := requireRole(actor, "edit posts", editors...); err != nil {
-		return nil, err
-	}
-	p, err := s.visiblePost(ctx, actor, id)
+	p, err := s.loadPost(ctx, actor, ActPostEdit, id)
 	if err != nil {
 		return nil, err // before validating: a post one cannot see answers the same whatever the body
 	}
@@ -255,18 +232,12 @@ func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, ba
 
 // SubmitPost sends a draft to internal review.
 func (s *Service) SubmitPost(ctx context.Context, actor *store.User, id string) (*store.PostDetail, error) {
-	if err := requireRole(actor, "submit posts", editors...); err != nil {
-		return nil, err
-	}
-	return s.decide(ctx, actor, id, "", workflows.SubmitUpdate, workflows.SubmitRequest{Actor: Actor(actor)})
+	return s.decide(ctx, actor, ActPostSubmit, id, "", workflows.SubmitUpdate, workflows.SubmitRequest{Actor: Actor(actor)})
 }
 
 // ReviewPost records a staff review of one version; the author cannot review their post.
 func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, version int, decision, comment string) (*store.PostDetail, error) {
-	if err := requireRole(actor, "review posts", greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleReviewer); err != nil {
-		return nil, err
-	}
-	p, err := s.visiblePost(ctx, actor, id)
+	p, err := s.loadPost(ctx, actor, ActPostReview, id)
 	if err != nil {
 		return nil, err
 	}
@@ -294,10 +265,7 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 
 // CancelPost stops a post before it is published.
 func (s *Service) CancelPost(ctx context.Context, actor *store.User, id, reason string) (*store.PostDetail, error) {
-	if err := requireRole(actor, "cancel posts", editors...); err != nil {
-		return nil, err
-	}
-	return s.decide(ctx, actor, id, "", workflows.CancelUpdate, workflows.CancelRequest{Actor: Actor(actor), Reason: reason})
+	return s.decide(ctx, actor, ActPostCancel, id, "", workflows.CancelUpdate, workflows.CancelRequest{Actor: Actor(actor), Reason: reason})
 }
 
 func validDecision(decision, comment string) error {
@@ -316,10 +284,10 @@ func validDecision(decision, comment string) error {
 	return nil
 }
 
-// decide sends an Update to a visible post's workflow, waits for its outcome and returns
-// the post as recorded.
-func (s *Service) decide(ctx context.Context, actor *store.User, id, updateID, name string, arg any) (*store.PostDetail, error) {
-	p, err := s.visiblePost(ctx, actor, id)
+// decide sends an Update to the workflow of a post the actor may act on, waits for its
+// outcome and returns the post as recorded.
+func (s *Service) decide(ctx context.Context, actor *store.User, act Action, id, updateID, name string, arg any) (*store.PostDetail, error) {
+	p, err := s.loadPost(ctx, actor, act, id)
 	if err != nil {
 		return nil, err
 	}
@@ -368,23 +336,19 @@ func (s *Service) sendUpdate(ctx context.Context, workflowID, updateID, name str
 
 // Calendar returns the scheduled and published posts the user may see in [from, to).
 func (s *Service) Calendar(ctx context.Context, actor *store.User, clientID string, from, to time.Time) ([]store.Post, error) {
-	if clientID != "" {
-		if err := requireScope(actor, clientID); err != nil {
-			return nil, err
-		}
+	if err := s.listing(actor, ActPostsList, clientID); err != nil {
+		return nil, err
 	}
 	if to.Sub(from) > 62*24*time.Hour {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "range: at most two months")
 	}
-	return s.Store.PostsBetween(ctx, actor.ClientIDs, clientID, from, to)
+	return s.Store.PostsBetween(ctx, Scope(actor), clientID, from, to)
 }
 
 // PostCounts counts visible posts by status.
 func (s *Service) PostCounts(ctx context.Context, actor *store.User, clientID string) (map[string]int, error) {
-	if clientID != "" {
-		if err := requireScope(actor, clientID); err != nil {
-			return nil, err
-		}
+	if err := s.listing(actor, ActPostsList, clientID); err != nil {
+		return nil, err
 	}
-	return s.Store.CountPostsByStatus(ctx, store.PostFilter{Scope: actor.ClientIDs, ClientID: clientID})
+	return s.Store.CountPostsByStatus(ctx, store.PostFilter{Scope: Scope(actor), ClientID: clientID})
 }

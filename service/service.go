@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -53,28 +52,6 @@ func (s *Service) decisionTimeout() time.Duration {
 // Actor returns the workflow actor for a staff user.
 func Actor(u *store.User) greenlight.Actor {
 	return greenlight.Actor{Kind: "user", ID: u.ID, Name: u.Name}
-}
-
-// requireRole returns EFORBIDDEN unless u holds one of roles.
-func requireRole(u *store.User, what string, roles ...greenlight.Role) error {
-	if slices.Contains(roles, greenlight.Role(u.Role)) {
-		return nil
-	}
-	return greenlight.Errorf(greenlight.EFORBIDDEN, "role %s cannot %s", u.Role, what)
-}
-
-// InScope reports whether u may see and act on clientID.
-func InScope(u *store.User, clientID string) bool {
-	return len(u.ClientIDs) == 0 || slices.Contains(u.ClientIDs, clientID)
-}
-
-// requireScope returns EFORBIDDEN when the request names a client outside u's scope. It is
-// checked before existence, so the answer says nothing about clients u cannot see.
-func requireScope(u *store.User, clientID string) error {
-	if InScope(u, clientID) {
-		return nil
-	}
-	return greenlight.Errorf(greenlight.EFORBIDDEN, "client_id: outside your client scope")
 }
 
 // fromTemporal maps errors from the Temporal client to domain errors: application errors

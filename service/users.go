@@ -18,9 +18,11 @@ type NewUser struct {
 }
 
 // CreateUser creates a staff user (admins only) and returns it with its API key, which is
-// shown this once and stored as a hash.
+// shown this once and stored as a hash. An admin limited to some clients can only create
+// users limited to some of its own clients (else EFORBIDDEN).
 func (s *Service) CreateUser(ctx context.Context, actor *store.User, in NewUser) (*store.User, string, error) {
-	if err := requireRole(actor, "create users", greenlight.RoleAdmin); err != nil {
+	clientIDs := dedupe(in.ClientIDs)
+	if err := authorize(actor, ActUserCreate, Resource{Kind: "user", Grants: &clientIDs}); err != nil {
 		return nil, "", err
 	}
 	email, err := ValidEmail("email", in.Email)
@@ -34,7 +36,6 @@ func (s *Service) CreateUser(ctx context.Context, actor *store.User, in NewUser)
 	if !greenlight.ValidRole(greenlight.Role(in.Role)) {
 		return nil, "", greenlight.Errorf(greenlight.EINVALID, "role: must be one of admin, editor, reviewer, crisis_lead")
 	}
-	clientIDs := dedupe(in.ClientIDs)
 	if err := s.Store.ClientsExist(ctx, clientIDs); err != nil {
 		if greenlight.IsCode(err, greenlight.ENOTFOUND) {
 			return nil, "", greenlight.Errorf(greenlight.EINVALID, "client_ids: %s", greenlight.ErrorMessage(err))

@@ -65,7 +65,7 @@ func (w *Webhook) Publish(ctx context.Context, p Publication) (string, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.WebhookURL, bytes.NewReader(body))
 	if err != nil {
-		return "", greenlight.Errorf(greenlight.EINVALID, "webhook URL: %v", err)
+		return "", greenlight.Errorf(greenlight.EINVALID, "webhook URL is not valid")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Greenlight-Publisher/1")

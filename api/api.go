@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -36,8 +37,9 @@ type Config struct {
 	Agency string
 	// ApproveRateLimit is how many /approve requests one IP may make per minute.
 	ApproveRateLimit int
-	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed for client IPs.
-	TrustedProxies []string
+	// TrustedProxies are the proxies whose X-Forwarded-For entries are believed (see
+	// clientAddr); without any, the client IP is the socket peer.
+	TrustedProxies []netip.Prefix
 	// Dev enables the mail catcher and publication pages.
 	Dev bool
 	// Timezone is the zone staff pages show and read times in (UTC when nil).
@@ -78,13 +80,8 @@ func New(cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		Views:                 engine,
 	}
-	if len(cfg.TrustedProxies) > 0 {
-		fcfg.EnableTrustedProxyCheck = true
-		fcfg.TrustedProxies = cfg.TrustedProxies
-		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
-	}
-	app := fiber.New(fcfg)
-	app.Use(recoverer(cfg.Log), securityHeaders)
+	app := fiber.New(fcfg) // no ProxyHeader: c.IP() is the socket peer; clientIP reads proxies
+	app.Use(clientIPs(cfg.TrustedProxies), recoverer(cfg.Log), securityHeaders)
 
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -186,7 +183,7 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			status = fiber.StatusInternalServerError
 		}
 		if code == greenlight.EINTERNAL {
-			log.Error("request failed", "method", c.Method(), "path", logPath(c), "error", err)
+			log.Error("request failed", "method", c.Method(), "path", logPath(c), "ip", clientIP(c), "error", err)
 		}
 		if wantsHTML(c) {
 			c.Status(status)
@@ -259,7 +256,7 @@ func currentUser(c *fiber.Ctx) *store.User {
 // that every API replica shares the budget.
 func rateLimit(st *store.Store, name string, max int, window time.Duration) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ok, err := st.Hit(c.UserContext(), name+":"+c.IP(), max, window)
+		ok, err := st.Hit(c.UserContext(), name+":"+clientIP(c), max, window)
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -136,7 +137,7 @@ type config struct {
 	smtpURL, mailFrom, publicURL, agency          string
 	webhookSecret, logLevel                       string
 	playbooksDir, slackWebhookURL                 string
-	trustedProxies                                []string
+	trustedProxies                                []netip.Prefix
 	outbound                                      *outbound.Policy
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
@@ -162,12 +163,10 @@ func envConfig() config {
 		playbooksDir:      getenv("GREENLIGHT_PLAYBOOKS_DIR"),
 		slackWebhookURL:   getenv("GREENLIGHT_SLACK_WEBHOOK_URL"),
 	}
-	if p := getenv("GREENLIGHT_TRUSTED_PROXIES"); p != "" {
-		for _, s := range strings.Split(p, ",") {
-			c.trustedProxies = append(c.trustedProxies, strings.TrimSpace(s))
-		}
-	}
 	var err error
+	if c.trustedProxies, err = api.ParseTrustedProxies(getenv("GREENLIGHT_TRUSTED_PROXIES")); err != nil {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TRUSTED_PROXIES: %w", err))
+	}
 	if c.outbound, err = outbound.ParsePolicy(getenv("GREENLIGHT_OUTBOUND_ALLOW")); err != nil {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_OUTBOUND_ALLOW: %w", err))
 	}

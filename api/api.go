@@ -316,12 +316,32 @@ func isImage(u string) bool {
 //go:embed static
 var static embed.FS
 
-// logPath is the request path with approval tokens masked: a token in a log is a key.
-func logPath(c *fiber.Ctx) string {
-	if p, ok := strings.CutPrefix(c.Path(), "/approve/"); ok && p != "" {
-		return "/approve/<token>"
+// logPath is the request path with secrets masked, since a token in a log is a key: the
+// token of approval and invite links, and any segment shaped like one of Greenlight's
+// tokens (gl_, glk_, gls_, gli_), whatever the route.
+func logPath(c *fiber.Ctx) string { return maskPath(c.Path()) }
+
+func maskPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if seg == "" {
+			continue
+		}
+		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite")
+		if secretRoute || looksLikeToken(seg) {
+			segs[i] = "<token>"
+		}
 	}
-	return c.Path()
+	return strings.Join(segs, "/")
+}
+
+func looksLikeToken(s string) bool {
+	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_"} {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // when formats a time (or a non-nil *time.Time) for people; empty otherwise.

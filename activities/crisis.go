@@ -364,6 +364,8 @@ func crisisMessage(n CrisisNotification, c *store.Crisis, client string) (subjec
 }
 
 func (a *Activities) postSlack(ctx context.Context, url, key, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second) // within the activity's 30 s, emails included
+	defer cancel()
 	body, _ := json.Marshal(map[string]string{"text": text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

@@ -139,7 +139,8 @@ type Options struct {
 // NewClient returns the one HTTP client for outbound requests. It dials only addresses p
 // permits (checked on the address actually dialled, after DNS resolution), ignores proxy
 // environment variables (a proxy would hide the destination), and follows at most
-// MaxRedirects redirects, each to the same host and never from https to http.
+// MaxRedirects redirects, each to the same host, never from https to http, and only those
+// that keep the method and body (307, 308).
 func NewClient(p *Policy, o Options) *http.Client {
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 5 * time.Second
@@ -200,6 +201,9 @@ func NewClient(p *Policy, o Options) *http.Client {
 				return fmt.Errorf("%w: redirect to another host (%s)", ErrRefused, Sanitize(req.URL.Hostname(), 100))
 			case first.Scheme == "https" && req.URL.Scheme != "https":
 				return fmt.Errorf("%w: redirect from https to http", ErrRefused)
+			case req.Method != via[0].Method:
+				// 301/302/303 turn a POST into a GET: its 200 would pass for a delivery.
+				return fmt.Errorf("%w: redirect would turn %s into %s (only 307 and 308 are followed)", ErrRefused, via[0].Method, req.Method)
 			}
 			return nil
 		},

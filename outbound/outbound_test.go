@@ -174,6 +174,17 @@ func TestRedirects(t *testing.T) {
 	require.NoError(t, post(c, same.URL+"/start"))
 	require.Equal(t, 1, hops)
 
+	seeOther := receiver(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w.WriteHeader(http.StatusNoContent) // a GET "succeeds": the POST never arrived
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	})
+	err = post(c, seeOther.URL)
+	require.ErrorIs(t, err, outbound.ErrRefused)
+	require.Contains(t, outbound.Cause(err), "redirect would turn POST into GET")
+
 	err = post(c, loop.URL)
 	require.ErrorIs(t, err, outbound.ErrRefused)
 	require.Contains(t, outbound.Cause(err), "more than 3 redirects")

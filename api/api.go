@@ -80,7 +80,14 @@ func New(cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		Views:                 engine,
 	}
-	app := fiber.New(fcfg) // no ProxyHeader: c.IP() is the socket peer; clientIP reads proxies
+	// No ProxyHeader: c.IP() stays the socket peer and clientIP reads X-Forwarded-For. The
+	// check stays on so that Fiber believes X-Forwarded-Host/-Proto (c.BaseURL) only from
+	// the trusted proxies, never from anyone when there are none.
+	fcfg.EnableTrustedProxyCheck = true
+	for _, p := range cfg.TrustedProxies {
+		fcfg.TrustedProxies = append(fcfg.TrustedProxies, p.String())
+	}
+	app := fiber.New(fcfg)
 	app.Use(clientIPs(cfg.TrustedProxies), recoverer(cfg.Log), securityHeaders)
 
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))

@@ -1,8 +1,13 @@
 package api
 
 import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"net/netip"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/stretchr/testify/require"
 )
@@ -43,6 +48,38 @@ func TestClientAddr(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := clientAddr(netip.MustParseAddr(tc.peer), tc.xff, tc.trusted)
 			require.Equal(t, tc.want, got.String())
+		})
+	}
+}
+
+// Forwarded host and scheme (used for links when no public URL is set) are believed only
+// from trusted proxies.
+func TestForwardedHostOnlyFromTrustedProxies(t *testing.T) {
+	trusted, err := ParseTrustedProxies("0.0.0.0") // app.Test connects from 0.0.0.0
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		want    string
+	}{
+		{"no trusted proxy", nil, "http://example.com"},
+		{"from a trusted proxy", trusted, "https://greenlight.agency.test"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustedProxies: tc.trusted})
+			app.Get("/probe", func(c *fiber.Ctx) error { return c.SendString(c.BaseURL() + " " + clientIP(c)) })
+			req := httptest.NewRequest("GET", "/probe", nil)
+			req.Header.Set("X-Forwarded-Host", "greenlight.agency.test")
+			req.Header.Set("X-Forwarded-Proto", "https")
+			req.Header.Set("X-Forwarded-For", "198.51.100.4")
+			resp, err := app.Test(req, -1)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			ip := "0.0.0.0"
+			if tc.trusted != nil {
+				ip = "198.51.100.4"
+			}
+			require.Equal(t, tc.want+" "+ip, string(body))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/report"
 	"github.com/greenlight/greenlight/sentiment"
@@ -350,27 +352,33 @@ func crisisMessage(n CrisisNotification, c *store.Crisis, client string) (subjec
 }
 
 func (a *Activities) postSlack(ctx context.Context, url, key, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second) // within the activity's 30 s, emails included
+	defer cancel()
 	body, _ := json.Marshal(map[string]string{"text": text})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return greenlight.Errorf(greenlight.EINVALID, "slack webhook URL: %v", err)
+		return greenlight.Errorf(greenlight.EINVALID, "slack webhook URL is not valid")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(publish.IdempotencyHeader, key)
 	client := a.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
+		client = outbound.NewClient(nil, outbound.Options{})
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("slack webhook: %w", err)
+		// The URL is a secret (Slack's carry their key) and stays out of the error.
+		if errors.Is(err, outbound.ErrRefused) {
+			return greenlight.Errorf(greenlight.EINVALID, "slack webhook: %s", outbound.Cause(err))
+		}
+		return fmt.Errorf("slack webhook: %s", outbound.Cause(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return fmt.Errorf("slack webhook answered %d", resp.StatusCode)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout {
+			return errors.New(outbound.Describe("slack webhook", resp.StatusCode))
 		}
-		return greenlight.Errorf(greenlight.EINVALID, "slack webhook refused the message (%d)", resp.StatusCode)
+		return greenlight.Errorf(greenlight.EINVALID, "%s: the message was refused", outbound.Describe("slack webhook", resp.StatusCode))
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func TestNotifyCrisisReachesRolesBackupsAdminsAndSlackOnce(t *testing.T) {
 		}))
 		defer srv.Close()
 		f.acts.Crises, f.acts.SlackWebhookURL = st, srv.URL
+		f.acts.HTTP = loopbackHTTP(t)
 
 		lead := &store.User{ID: greenlight.NewID("usr_"), Email: "lea@agency.test", Name: "Léa", Role: "crisis_lead", CreatedAt: time.Now().UTC()}
 		admin := &store.User{ID: greenlight.NewID("usr_"), Email: "boss@agency.test", Name: "Boss", Role: "admin", CreatedAt: time.Now().UTC()}

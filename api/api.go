@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -36,8 +37,9 @@ type Config struct {
 	Agency string
 	// ApproveRateLimit is how many /approve requests one IP may make per minute.
 	ApproveRateLimit int
-	// TrustedProxies lists proxy addresses whose X-Forwarded-For is believed for client IPs.
-	TrustedProxies []string
+	// TrustedProxies are the proxies whose X-Forwarded-For entries are believed (see
+	// clientAddr); without any, the client IP is the socket peer.
+	TrustedProxies []netip.Prefix
 	// Dev enables the mail catcher and publication pages.
 	Dev bool
 	// Timezone is the zone staff pages show and read times in (UTC when nil).
@@ -78,17 +80,19 @@ func New(cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		Views:                 engine,
 	}
-	if len(cfg.TrustedProxies) > 0 {
-		fcfg.EnableTrustedProxyCheck = true
-		fcfg.TrustedProxies = cfg.TrustedProxies
-		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
+	// No ProxyHeader: c.IP() stays the socket peer and clientIP reads X-Forwarded-For. The
+	// check stays on so that Fiber believes X-Forwarded-Host/-Proto (c.BaseURL) only from
+	// the trusted proxies, never from anyone when there are none.
+	fcfg.EnableTrustedProxyCheck = true
+	for _, p := range cfg.TrustedProxies {
+		fcfg.TrustedProxies = append(fcfg.TrustedProxies, p.String())
 	}
 	app := fiber.New(fcfg)
-	app.Use(recoverer(cfg.Log), securityHeaders)
+	app.Use(clientIPs(cfg.TrustedProxies), recoverer(cfg.Log), securityHeaders)
 
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", readyz(cfg.Store, cfg.Temporal))
+	app.Get("/readyz", readyz(cfg.Store, cfg.Temporal, cfg.Log))
 
 	svc := cfg.Service
 	v1 := app.Group("/api/v1", authenticate(svc))
@@ -186,7 +190,7 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			status = fiber.StatusInternalServerError
 		}
 		if code == greenlight.EINTERNAL {
-			log.Error("request failed", "method", c.Method(), "path", logPath(c), "error", err)
+			log.Error("request failed", "method", c.Method(), "path", logPath(c), "ip", clientIP(c), "error", err)
 		}
 		if wantsHTML(c) {
 			c.Status(status)
@@ -259,7 +263,7 @@ func currentUser(c *fiber.Ctx) *store.User {
 // that every API replica shares the budget.
 func rateLimit(st *store.Store, name string, max int, window time.Duration) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		ok, err := st.Hit(c.UserContext(), name+":"+c.IP(), max, window)
+		ok, err := st.Hit(c.UserContext(), name+":"+clientIP(c), max, window)
 		if err != nil {
 			return err
 		}
@@ -271,20 +275,33 @@ func rateLimit(st *store.Store, name string, max int, window time.Duration) fibe
 	}
 }
 
-func readyz(st *store.Store, tc client.Client) fiber.Handler {
+// pinger and healthChecker are what /readyz needs of the store and of Temporal.
+type (
+	pinger        interface{ Ping(context.Context) error }
+	healthChecker interface {
+		CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+	}
+)
+
+// readyz answers {"status":"ok"|"fail","checks":{"database":"ok"|"fail","temporal":…}},
+// 503 when any check fails. Why a check failed goes to the log only: driver messages name
+// hosts, users and versions that an anonymous caller has no business reading.
+func readyz(db pinger, tc healthChecker, log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 		defer cancel()
 		checks := fiber.Map{"database": "ok", "temporal": "ok"}
 		ready := true
-		if err := st.Ping(ctx); err != nil {
-			checks["database"], ready = err.Error(), false
+		if err := db.Ping(ctx); err != nil {
+			log.Warn("readiness check failed", "check", "database", "error", err)
+			checks["database"], ready = "fail", false
 		}
 		if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-			checks["temporal"], ready = err.Error(), false
+			log.Warn("readiness check failed", "check", "temporal", "error", err)
+			checks["temporal"], ready = "fail", false
 		}
 		if !ready {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "fail", "checks": checks})
 		}
 		return c.JSON(fiber.Map{"status": "ok", "checks": checks})
 	}
@@ -306,12 +323,32 @@ func isImage(u string) bool {
 //go:embed static
 var static embed.FS
 
-// logPath is the request path with approval tokens masked: a token in a log is a key.
-func logPath(c *fiber.Ctx) string {
-	if p, ok := strings.CutPrefix(c.Path(), "/approve/"); ok && p != "" {
-		return "/approve/<token>"
+// logPath is the request path with secrets masked, since a token in a log is a key: the
+// token of approval and invite links, and any segment shaped like one of Greenlight's
+// tokens (gl_, glk_, gls_, gli_), whatever the route.
+func logPath(c *fiber.Ctx) string { return maskPath(c.Path()) }
+
+func maskPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if seg == "" {
+			continue
+		}
+		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite")
+		if secretRoute || looksLikeToken(seg) {
+			segs[i] = "<token>"
+		}
 	}
-	return c.Path()
+	return strings.Join(segs, "/")
+}
+
+func looksLikeToken(s string) bool {
+	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_"} {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // when formats a time (or a non-nil *time.Time) for people; empty otherwise.

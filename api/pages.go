@@ -153,7 +153,7 @@ func (p *pages) login(c *fiber.Ctx) error {
 	if ck == "" || subtle.ConstantTimeCompare([]byte(ck), []byte(c.FormValue("_csrf"))) != 1 {
 		return greenlight.Errorf(greenlight.EFORBIDDEN, "this form has expired: reload the page and try again")
 	}
-	ok, err := p.store.Hit(c.UserContext(), "login:"+c.IP(), 20, time.Minute)
+	ok, err := p.store.Hit(c.UserContext(), "login:"+clientIP(c), 20, time.Minute)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/service"
@@ -51,7 +52,9 @@ type Config struct {
 	// WorkflowCache is how many workflows the worker keeps in memory (default 2,000).
 	WorkflowCache    int
 	ApproveRateLimit int
-	Log              *slog.Logger
+	// Outbound lists the internal addresses webhooks and Slack may reach (none when nil).
+	Outbound *outbound.Policy
+	Log      *slog.Logger
 }
 
 // Stack is a running dev stack.
@@ -143,9 +146,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		public = s.URL
 	}
 
+	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
 	acts := &activities.Activities{
-		Store: s.Store, Crises: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL,
-		Publisher: &publish.Router{Webhook: &publish.Webhook{}, Fallback: &publish.Recorder{Store: s.Store}},
+		Store: s.Store, Crises: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
+		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
@@ -154,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound}
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

@@ -26,6 +26,7 @@ import (
 
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/testdb"
+	"github.com/greenlight/greenlight/outbound"
 )
 
 var record = flag.Bool("record", false, "write the histories of the scenario workflows to workflows/testdata")
@@ -77,9 +78,20 @@ func startStack(dir, dsn string) (*devstack.Stack, error) {
 	return devstack.Start(ctx, devstack.Config{
 		Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dsn, AdminKey: "glk_e2e-admin",
 		ApproveRateLimit: 10000, Agency: "Agence Lumen",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Outbound: loopbackReceivers,
 	})
 }
+
+// loopbackReceivers lets the stack reach the tests' webhook receivers (httptest servers on
+// 127.0.0.1), as GREENLIGHT_OUTBOUND_ALLOW=127.0.0.1 does for a process.
+var loopbackReceivers = func() *outbound.Policy {
+	p, err := outbound.ParsePolicy("127.0.0.1")
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // api is a JSON client for one staff user.
 type api struct {

@@ -71,7 +71,7 @@ func newStack(t *testing.T) *stack {
 	s.env = []string{
 		"GREENLIGHT_DATABASE_URL=" + s.dsn, "GREENLIGHT_TEMPORAL_ADDRESS=" + temporalAddr, "GREENLIGHT_ADDR=" + addr,
 		"GREENLIGHT_PUBLIC_URL=" + s.url, "GREENLIGHT_SMTP_URL=catcher", "GREENLIGHT_APPROVE_RATE_LIMIT=1000000",
-		"GREENLIGHT_LOG_LEVEL=warn",
+		"GREENLIGHT_LOG_LEVEL=warn", "GREENLIGHT_OUTBOUND_ALLOW=127.0.0.1", // the webhook receiver is an httptest server
 	}
 	s.run("migrate")
 	out := s.run("user", "create", "--email", "admin@faults.test", "--name", "Admin", "--role", "admin")

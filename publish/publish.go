@@ -9,12 +9,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -46,12 +48,16 @@ const SignatureHeader = "X-Greenlight-Signature"
 
 // Webhook POSTs each publication as JSON to the client's webhook URL.
 type Webhook struct {
+	// HTTP is the shared outbound client (outbound.NewClient); when nil, one that allows no
+	// internal address.
 	HTTP   *http.Client
 	Secret string // optional HMAC key for SignatureHeader
 }
 
 // Publish sends p. 2xx is success (the body's "id" field, if any, is the reference); 408,
-// 429 and 5xx are retryable; any other status is permanent.
+// 429, 5xx and network errors are retryable; a refused destination (outbound.ErrRefused)
+// and any other status are permanent. Errors name the status or the cause only: nothing
+// the receiver wrote, nor the URL, reaches an error and so the workflow's history.
 func (w *Webhook) Publish(ctx context.Context, p Publication) (string, error) {
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -59,7 +65,7 @@ func (w *Webhook) Publish(ctx context.Context, p Publication) (string, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.WebhookURL, bytes.NewReader(body))
 	if err != nil {
-		return "", greenlight.Errorf(greenlight.EINVALID, "webhook URL: %v", err)
+		return "", greenlight.Errorf(greenlight.EINVALID, "webhook URL is not valid")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Greenlight-Publisher/1")
@@ -71,11 +77,14 @@ func (w *Webhook) Publish(ctx context.Context, p Publication) (string, error) {
 	}
 	client := w.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = outbound.NewClient(nil, outbound.Options{})
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("webhook: %w", err)
+		if errors.Is(err, outbound.ErrRefused) {
+			return "", greenlight.Errorf(greenlight.EINVALID, "webhook: %s", outbound.Cause(err))
+		}
+		return "", fmt.Errorf("webhook: %s", outbound.Cause(err))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -85,22 +94,16 @@ func (w *Webhook) Publish(ctx context.Context, p Publication) (string, error) {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(data, &out)
-		if out.ID == "" {
+		// The reference is recorded: keep it short and printable.
+		if out.ID = outbound.Sanitize(out.ID, 200); out.ID == "" {
 			out.ID = p.Key
 		}
 		return out.ID, nil
 	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return "", fmt.Errorf("webhook answered %d: %s", resp.StatusCode, truncate(data))
+		return "", errors.New(outbound.Describe("webhook", resp.StatusCode))
 	default:
-		return "", greenlight.Errorf(greenlight.EINVALID, "webhook refused the post (%d): %s", resp.StatusCode, truncate(data))
+		return "", greenlight.Errorf(greenlight.EINVALID, "%s: the post was refused", outbound.Describe("webhook", resp.StatusCode))
 	}
-}
-
-func truncate(b []byte) string {
-	if len(b) > 300 {
-		b = b[:300]
-	}
-	return string(bytes.TrimSpace(b))
 }
 
 // Recorder is the dev publisher: it records publications in the database.

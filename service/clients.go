@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -42,15 +44,11 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 	if policy != greenlight.PolicyAny && policy != greenlight.PolicyAll {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approval_policy: must be any or all")
 	}
-	if in.WebhookURL != "" {
-		if err := validHTTPURL("webhook_url", in.WebhookURL); err != nil {
-			return nil, err
-		}
+	if err := s.validWebhookURL(ctx, "webhook_url", in.WebhookURL); err != nil {
+		return nil, err
 	}
-	if in.SlackWebhookURL != "" {
-		if err := validHTTPURL("slack_webhook_url", in.SlackWebhookURL); err != nil {
-			return nil, err
-		}
+	if err := s.validWebhookURL(ctx, "slack_webhook_url", in.SlackWebhookURL); err != nil {
+		return nil, err
 	}
 	if len(in.Approvers) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
@@ -95,6 +93,25 @@ func validHTTPURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(raw) > 2000 {
 		return greenlight.Errorf(greenlight.EINVALID, "%s: %q is not an http(s) URL", field, raw)
+	}
+	return nil
+}
+
+// validWebhookURL accepts an empty URL, or an http(s) URL whose host resolves to addresses
+// the outbound client may reach (GREENLIGHT_OUTBOUND_ALLOW); EINVALID naming the field
+// otherwise, so that a webhook aimed at an internal address fails now, not at delivery.
+func (s *Service) validWebhookURL(ctx context.Context, field, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if err := validHTTPURL(field, raw); err != nil {
+		return err
+	}
+	if err := s.Outbound.CheckURL(ctx, raw); err != nil {
+		if errors.Is(err, outbound.ErrRefused) {
+			return greenlight.Errorf(greenlight.EINVALID, "%s: %v; webhooks may not reach internal addresses unless GREENLIGHT_OUTBOUND_ALLOW lists them", field, err)
+		}
+		return greenlight.Errorf(greenlight.EINVALID, "%s: %v", field, err)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/store"
 )
@@ -29,6 +30,8 @@ type Service struct {
 	// Agency is the agency's name in reports and on client pages.
 	Agency string
 	Log    *slog.Logger
+	// Outbound says which internal addresses webhook URLs may point to (none when nil).
+	Outbound *outbound.Policy
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

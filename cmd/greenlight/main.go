@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/service"
@@ -111,7 +113,8 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_AGENCY_NAME", "Greenlight", "agency name shown to clients"},
 	{"GREENLIGHT_LINK_TTL", greenlight.DefaultLinkTTL.String(), "how long an approval link works"},
 	{"GREENLIGHT_APPROVE_RATE_LIMIT", "30", "requests per minute per IP on /approve"},
-	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs whose X-Forwarded-For is trusted"},
+	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs/CIDRs; behind them the client IP is the right-most X-Forwarded-For address not in the list"},
+	{"GREENLIGHT_OUTBOUND_ALLOW", "", "comma-separated hosts, IPs and CIDRs that webhooks and Slack may reach although internal (loopback, private, link-local…)"},
 	{"GREENLIGHT_WEBHOOK_SECRET", "", "worker: HMAC key signing webhook bodies (X-Greenlight-Signature)"},
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
@@ -134,7 +137,8 @@ type config struct {
 	smtpURL, mailFrom, publicURL, agency          string
 	webhookSecret, logLevel                       string
 	playbooksDir, slackWebhookURL                 string
-	trustedProxies                                []string
+	trustedProxies                                []netip.Prefix
+	outbound                                      *outbound.Policy
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
@@ -159,12 +163,13 @@ func envConfig() config {
 		playbooksDir:      getenv("GREENLIGHT_PLAYBOOKS_DIR"),
 		slackWebhookURL:   getenv("GREENLIGHT_SLACK_WEBHOOK_URL"),
 	}
-	if p := getenv("GREENLIGHT_TRUSTED_PROXIES"); p != "" {
-		for _, s := range strings.Split(p, ",") {
-			c.trustedProxies = append(c.trustedProxies, strings.TrimSpace(s))
-		}
-	}
 	var err error
+	if c.trustedProxies, err = api.ParseTrustedProxies(getenv("GREENLIGHT_TRUSTED_PROXIES")); err != nil {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TRUSTED_PROXIES: %w", err))
+	}
+	if c.outbound, err = outbound.ParsePolicy(getenv("GREENLIGHT_OUTBOUND_ALLOW")); err != nil {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_OUTBOUND_ALLOW: %w", err))
+	}
 	if c.timezone, err = time.LoadLocation(getenv("GREENLIGHT_TIMEZONE")); err != nil {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TIMEZONE: unknown zone %q", getenv("GREENLIGHT_TIMEZONE")))
 	}
@@ -259,7 +264,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log}
+	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log, Outbound: c.outbound}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
@@ -297,9 +302,11 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer tc.Close()
+	hc := outbound.NewClient(c.outbound, outbound.Options{})
 	acts := &activities.Activities{
-		Store: st, Crises: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret}},
-		BaseURL: c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
+		Store: st, Crises: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
+		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
+		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)

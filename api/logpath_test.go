@@ -1,0 +1,22 @@
+package api
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestMaskPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/approve/gl_abc":            "/approve/<token>",
+		"/approve/anything":          "/approve/<token>",
+		"/invite/gli_abc":            "/invite/<token>",
+		"/invite/":                   "/invite/",
+		"/api/v1/posts/pst_1":        "/api/v1/posts/pst_1",
+		"/api/v1/posts/glk_leaked/x": "/api/v1/posts/<token>/x",
+		"/x/gls_session":             "/x/<token>",
+		"/":                          "/",
+	} {
+		require.Equal(t, want, maskPath(in), in)
+	}
+}

@@ -17,7 +17,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	addr := fs.String("addr", c.addr, "HTTP listen address (GREENLIGHT_ADDR)")
 	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := c.check("dev"); err != nil {

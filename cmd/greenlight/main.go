@@ -52,25 +52,154 @@ Usage:
 Configuration is read from the environment; see README.md.
 `
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "greenlight:", err)
-		os.Exit(1)
+// commandHelp is what `greenlight <command> --help` and `greenlight help <command>` print.
+var commandHelp = map[string]string{
+	"dev": `Usage: greenlight dev [--addr 127.0.0.1:8080] [--data ./data]
+
+Runs everything in one process: an embedded Temporal server, the API and web pages, the
+worker, a mail catcher and a dev publisher. Records are kept in SQLite under --data unless
+GREENLIGHT_DATABASE_URL names a PostgreSQL database. Ctrl+C stops it; timers resume at the
+next start.
+
+Flags:
+  --addr   HTTP listen address (GREENLIGHT_ADDR, default 127.0.0.1:8080)
+  --data   data directory (GREENLIGHT_DATA_DIR, default ./data)
+`,
+	"migrate": `Usage: greenlight migrate
+
+Applies the database migrations not yet applied to GREENLIGHT_DATABASE_URL. Safe to run
+from several processes at once.
+`,
+	"api": `Usage: greenlight api
+
+Serves the HTTP API and web pages on GREENLIGHT_ADDR. Needs GREENLIGHT_DATABASE_URL and a
+Temporal frontend (GREENLIGHT_TEMPORAL_ADDRESS).
+`,
+	"worker": `Usage: greenlight worker
+
+Runs workflows and activities on GREENLIGHT_TASK_QUEUE and keeps the retention schedule
+(GREENLIGHT_RETENTION_*) up to date. Needs GREENLIGHT_DATABASE_URL, GREENLIGHT_SMTP_URL and
+GREENLIGHT_PUBLIC_URL.
+`,
+	"user": `Usage: greenlight user create --email E --name N --role R [--clients id,id]
+
+Creates a staff user and prints its API key (shown once) and a password link.
+
+Flags:
+  --email     email address
+  --name      display name
+  --role      admin, editor, reviewer or crisis_lead
+  --clients   comma-separated client ids the user is limited to (empty: all clients)
+`,
+	"healthcheck": `Usage: greenlight healthcheck URL
+
+Exits 0 when URL answers 200 within 5 seconds, 1 otherwise (container health checks).
+`,
+	"temporal": `Usage: greenlight temporal [--data ./data] [--port 7233]
+
+Runs the embedded Temporal server alone, its state in <data>/temporal.db.
+
+Flags:
+  --data   data directory (GREENLIGHT_DATA_DIR, default ./data)
+  --port   frontend port (GREENLIGHT_TEMPORAL_PORT, default 7233; 0 picks a free one)
+`,
+	"bench": `Usage: greenlight bench --url URL --key KEY [flags]
+
+Loads a running stack and reports latencies; see BENCHMARKS.md. Flags:
+  --url, --key, --temporal, --namespace, --posts, --concurrency, --publish-in, --crises,
+  --pending, --reads, --read-concurrency, --json
+`,
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes: 0 success (help included), 1 the command failed, 2 the command line is wrong.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// usageError is a command line the command cannot run with; it exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// parseFlags parses a command's flags; a bad flag is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // run prints the error and the command's help once
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// run executes the command named by args and returns the process's exit code. Help goes to
+// stdout (exit 0); an unknown or missing command prints the usage to stderr (exit 2).
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd := args[0]
+	if isHelpFlag(cmd) || cmd == "help" {
+		if len(args) > 1 && cmd == "help" {
+			if h, ok := commandHelp[args[1]]; ok {
+				fmt.Fprint(stdout, h)
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "greenlight: unknown command %q\n\n%s", args[1], usage)
+			return exitUsage
+		}
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	help, known := commandHelp[cmd]
+	if !known {
+		fmt.Fprintf(stderr, "greenlight: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	if wantsHelp(args[1:]) {
+		fmt.Fprint(stdout, help)
+		return exitOK
+	}
+	err := dispatch(cmd, args[1:], stdout, stderr)
+	var uerr usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "greenlight %s: %v\n\n%s", cmd, uerr.err, help)
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "greenlight:", err)
+		return exitFail
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing command")
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// wantsHelp reports whether a help flag comes before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelpFlag(a) {
+			return true
+		}
 	}
+	return false
+}
+
+func dispatch(cmd string, args []string, stdout, stderr io.Writer) error {
 	env := envConfig()
 	log := logging.New(stderr, env.logLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch args[0] {
+	switch cmd {
 	case "dev":
-		return runDev(ctx, args[1:], env, log, stdout)
+		return runDev(ctx, args, env, log, stdout)
 	case "migrate":
 		return runMigrate(ctx, env, log)
 	case "api":
@@ -78,20 +207,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "worker":
 		return runWorker(ctx, env, log, stderr)
 	case "user":
-		return runUser(ctx, args[1:], env, stdout)
+		return runUser(ctx, args, env, stdout)
 	case "temporal":
-		return runTemporal(ctx, args[1:], env, stdout)
+		return runTemporal(ctx, args, env, stdout)
 	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
+		return runBench(ctx, args, stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		return runHealthcheck(args)
 	}
+	return usageError{fmt.Errorf("unknown command %q", cmd)}
 }
 
 // envVars documents every variable the command reads: name, default, and meaning. The
@@ -318,14 +442,14 @@ func interruptOn(ctx context.Context) <-chan any {
 
 func runUser(ctx context.Context, args []string, c config, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: greenlight user create --email E --name N --role R [--clients id,id]")
+		return usageError{errors.New("the only user subcommand is create")}
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	email := fs.String("email", "", "email address")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "admin, editor, reviewer or crisis_lead")
 	clients := fs.String("clients", "", "comma-separated client ids the user is limited to")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if err := c.check("user"); err != nil {
@@ -363,7 +487,7 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 // runHealthcheck lets container health checks probe /readyz without curl in the image.
 func runHealthcheck(args []string) error {
 	if len(args) != 1 {
-		return errors.New("usage: greenlight healthcheck URL")
+		return usageError{errors.New("healthcheck takes one URL")}
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	resp, err := hc.Get(args[0])
@@ -381,7 +505,7 @@ func runTemporal(ctx context.Context, args []string, c config, stdout io.Writer)
 	fs := flag.NewFlagSet("temporal", flag.ContinueOnError)
 	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
 	port := fs.Int("port", c.temporalPort, "frontend port (GREENLIGHT_TEMPORAL_PORT)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	srv, err := devstack.StartTemporal(devstack.TemporalConfig{DatabaseFile: filepath.Join(*data, "temporal.db"), Port: *port})

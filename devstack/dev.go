@@ -51,7 +51,9 @@ type Config struct {
 	// WorkflowCache is how many workflows the worker keeps in memory (default 2,000).
 	WorkflowCache    int
 	ApproveRateLimit int
-	Log              *slog.Logger
+	// Retention of old records; zero means worker.DefaultRetention.
+	Retention worker.RetentionConfig
+	Log       *slog.Logger
 }
 
 // Stack is a running dev stack.
@@ -144,13 +146,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	acts := &activities.Activities{
-		Store: s.Store, Crises: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL,
+		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	retention := cfg.Retention
+	if retention == (worker.RetentionConfig{}) {
+		retention = worker.DefaultRetention()
+	}
+	if _, err = worker.EnsureRetentionSchedule(ctx, s.Temporal, worker.DefaultTaskQueue, retention); err != nil {
+		return nil, err
 	}
 
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,

@@ -241,6 +241,13 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
+	{"GREENLIGHT_RETENTION_SESSIONS", "0s", "worker, dev: how long web sessions are kept after they expired"},
+	{"GREENLIGHT_RETENTION_INVITES", "0s", "worker, dev: how long password invites are kept after they expired or were used"},
+	{"GREENLIGHT_RETENTION_RATE_LIMITS", "0s", "worker, dev: how long rate-limit counters are kept after their window ended"},
+	{"GREENLIGHT_RETENTION_LINKS", "2160h", "worker, dev: how long approval links are kept after they expired or were used (valid links are always kept)"},
+	{"GREENLIGHT_RETENTION_IDEMPOTENCY_KEYS", "24h", "worker, dev: how long an Idempotency-Key's response is replayed (at least 1h)"},
+	{"GREENLIGHT_RETENTION_DEV_MAILS", "168h", "worker, dev: how long the mail catcher keeps emails"},
 }
 
 // requiredFor lists the variables each production command cannot run without.
@@ -262,6 +269,7 @@ type config struct {
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
+	retention                                     worker.RetentionConfig
 	errs                                          []error
 }
 
@@ -301,7 +309,39 @@ func envConfig() config {
 	if c.temporalPort, err = strconv.Atoi(getenv("GREENLIGHT_TEMPORAL_PORT")); err != nil || c.temporalPort < 0 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: must be a port number"))
 	}
+	c.retention = retentionConfig(&c.errs)
 	return c
+}
+
+// retentionConfig reads the GREENLIGHT_RETENTION_* variables, adding what is wrong to errs.
+func retentionConfig(errs *[]error) worker.RetentionConfig {
+	var r worker.RetentionConfig
+	p, bad := &r.Periods, false
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"GREENLIGHT_RETENTION_INTERVAL", &r.Interval},
+		{"GREENLIGHT_RETENTION_SESSIONS", &p.Sessions},
+		{"GREENLIGHT_RETENTION_INVITES", &p.Invites},
+		{"GREENLIGHT_RETENTION_RATE_LIMITS", &p.RateLimits},
+		{"GREENLIGHT_RETENTION_LINKS", &p.Links},
+		{"GREENLIGHT_RETENTION_IDEMPOTENCY_KEYS", &p.IdempotencyKeys},
+		{"GREENLIGHT_RETENTION_DEV_MAILS", &p.DevMails},
+	} {
+		d, err := time.ParseDuration(getenv(v.name))
+		if err != nil || d < 0 {
+			*errs, bad = append(*errs, fmt.Errorf("%s: must be a duration such as 24h or 0s", v.name)), true
+			continue
+		}
+		*v.dst = d
+	}
+	if !bad {
+		if err := r.Validate(); err != nil {
+			*errs = append(*errs, fmt.Errorf("GREENLIGHT_RETENTION_*: %w", err))
+		}
+	}
+	return r
 }
 
 // getenv returns a documented variable's value or its default; reading an undocumented
@@ -422,10 +462,15 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 	}
 	defer tc.Close()
 	acts := &activities.Activities{
-		Store: st, Crises: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret}},
+		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret}},
 		BaseURL: c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
+	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)
+	if err != nil {
+		return err
+	}
+	log.Info("retention schedule", "schedule", outcome, "every", c.retention.Interval)
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)
 	return w.Run(interruptOn(ctx))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -64,4 +65,40 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			require.Contains(t, commandHelp, string(f[1]), "usage names %q", f[1])
 		}
 	}
+}
+
+func TestRetentionEnvironment(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		err  string // "" when valid
+	}{
+		{name: "defaults"},
+		{name: "custom", env: map[string]string{"GREENLIGHT_RETENTION_LINKS": "720h", "GREENLIGHT_RETENTION_INTERVAL": "15m"}},
+		{name: "not a duration", env: map[string]string{"GREENLIGHT_RETENTION_LINKS": "90 days"}, err: "GREENLIGHT_RETENTION_LINKS"},
+		{name: "negative", env: map[string]string{"GREENLIGHT_RETENTION_DEV_MAILS": "-1h"}, err: "GREENLIGHT_RETENTION_DEV_MAILS"},
+		{name: "interval too short", env: map[string]string{"GREENLIGHT_RETENTION_INTERVAL": "1s"}, err: "at least 1m"},
+		{name: "idempotency keys too short", env: map[string]string{"GREENLIGHT_RETENTION_IDEMPOTENCY_KEYS": "1m"}, err: "idempotency keys"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			c := envConfig()
+			err := c.check("dev")
+			if tt.err == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.err)
+		})
+	}
+	t.Run("values reach the worker", func(t *testing.T) {
+		t.Setenv("GREENLIGHT_RETENTION_LINKS", "720h")
+		c := envConfig()
+		require.Equal(t, 720*time.Hour, c.retention.Periods.Links)
+		require.Equal(t, 24*time.Hour, c.retention.Periods.IdempotencyKeys)
+		require.Equal(t, time.Hour, c.retention.Interval)
+	})
 }

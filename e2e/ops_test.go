@@ -130,6 +130,15 @@ func TestRetentionScheduleRunsOnTheDevStack(t *testing.T) {
 	_, _, err = st.SessionUser(ctx, live, now)
 	require.NoError(t, err, "a live session is kept")
 	require.Equal(t, []string{"retention:now"}, buckets, "the current window is kept")
+
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, desc.Info.RecentActions)
+	run := desc.Info.RecentActions[len(desc.Info.RecentActions)-1].StartWorkflowResult
+	var res workflows.RetentionResult
+	require.NoError(t, stack.Temporal.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &res))
+	require.GreaterOrEqual(t, res.Deleted["links"], int64(1))
+	recordHistory(t, run.WorkflowID, "retention")
 }
 
 // TestDevStopsCleanlyOnCtrlC runs `greenlight dev` as a process, gives it some work, sends

@@ -72,12 +72,20 @@ func idempotent(st *store.Store, log *slog.Logger) fiber.Handler {
 			}
 			return c.Status(rec.StatusCode).SendString(rec.Body)
 		}
-		if err := c.Next(); err != nil || c.Response().StatusCode() >= 500 {
+		completed := false
+		defer func() {
+			if completed {
+				return
+			}
+			// An error, a 5xx or a panic (re-raised for the recoverer): a retry runs again.
 			if rerr := st.ReleaseIdempotencyKey(ctx, user.ID, key); rerr != nil {
 				log.Error("release idempotency key", "user", user.ID, "error", rerr)
 			}
+		}()
+		if err := c.Next(); err != nil || c.Response().StatusCode() >= 500 {
 			return err
 		}
+		completed = true
 		resp := c.Response()
 		if err := st.CompleteIdempotencyKey(ctx, user.ID, key, resp.StatusCode(), string(resp.Header.ContentType()), resp.Body(), time.Now()); err != nil {
 			// The request did its work; its answer stands. A retry meets an in-flight key

@@ -35,6 +35,7 @@ type Store interface {
 type Activities struct {
 	Store     Store
 	Crises    CrisisStore
+	Retention RetentionStore // prunes old records (the retention workflow)
 	Mail      mail.Sender
 	Publisher publish.Publisher
 	// SlackWebhookURL receives crisis notifications of clients without their own webhook.

@@ -54,7 +54,9 @@ type Config struct {
 	ApproveRateLimit int
 	// Outbound lists the internal addresses webhooks and Slack may reach (none when nil).
 	Outbound *outbound.Policy
-	Log      *slog.Logger
+	// Retention of old records; zero means worker.DefaultRetention.
+	Retention worker.RetentionConfig
+	Log       *slog.Logger
 }
 
 // Stack is a running dev stack.
@@ -148,13 +150,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
 	acts := &activities.Activities{
-		Store: s.Store, Crises: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
+		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	retention := cfg.Retention
+	if retention == (worker.RetentionConfig{}) {
+		retention = worker.DefaultRetention()
+	}
+	if _, err = worker.EnsureRetentionSchedule(ctx, s.Temporal, worker.DefaultTaskQueue, retention); err != nil {
+		return nil, err
 	}
 
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,

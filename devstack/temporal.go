@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/server/common/cluster"
@@ -21,6 +24,8 @@ import (
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // historyCache is how many workflows' state the embedded history service keeps in memory.
@@ -37,15 +42,20 @@ type TemporalConfig struct {
 	Namespace string
 	// DBConns is the size of the SQLite connection pool (default 1).
 	DBConns int
-	// LogLevel of the server's own logger ("error" when empty: its warnings are about
-	// features a single-process dev server does not use).
+	// LogLevel of the server's own logger: "warn" when empty (errors and warnings only,
+	// without stack traces), else debug, info, warn or error.
 	LogLevel string
+	// LogOutput receives the server's JSON log lines (os.Stderr when nil).
+	LogOutput io.Writer
 }
 
 // Temporal is a running embedded Temporal server.
 type Temporal struct {
 	srv      temporal.Server
 	hostPort string
+	// stopping silences the server's logger: while its services shut down they lose one
+	// another and log errors about it, which are expected and not the developer's business.
+	stopping *atomic.Bool
 }
 
 // StartTemporal configures and starts a single-process Temporal server (frontend, history,
@@ -56,7 +66,10 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		cfg.Namespace = "default"
 	}
 	if cfg.LogLevel == "" {
-		cfg.LogLevel = "error"
+		cfg.LogLevel = "warn"
+	}
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = os.Stderr
 	}
 	sqlCfg := &config.SQL{
 		PluginName:        sqliteplugin.PluginName,
@@ -146,7 +159,11 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		return nil, fmt.Errorf("temporal namespace: %w", err)
 	}
 
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Stdout: true, Level: cfg.LogLevel}))
+	stopping := new(atomic.Bool)
+	logger, err := serverLogger(cfg.LogOutput, cfg.LogLevel, stopping)
+	if err != nil {
+		return nil, err
+	}
 	dc := dynamicconfig.StaticClient{
 		// One process, one shard: let a single poller drain the queues quickly.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
@@ -169,14 +186,61 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
 	slog.Debug("embedded temporal started", "address", hostPort)
-	return &Temporal{srv: srv, hostPort: hostPort}, nil
+	return &Temporal{srv: srv, hostPort: hostPort, stopping: stopping}, nil
+}
+
+// serverLogger is the embedded server's logger: JSON lines at level and above on w, without
+// the stack traces Temporal's own builder adds to errors, and silent once stopping is set.
+func serverLogger(w io.Writer, level string, stopping *atomic.Bool) (log.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("temporal log level: %w", err)
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.TimeKey, enc.EncodeTime = "ts", zapcore.ISO8601TimeEncoder
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
+	return log.NewZapLogger(zap.New(quietWhen{core, stopping})), nil
+}
+
+// quietWhen drops every entry while its flag is set, and the startup notices about
+// features a single-process dev server leaves off on purpose.
+type quietWhen struct {
+	zapcore.Core
+	quiet *atomic.Bool
+}
+
+// offOnPurpose are the beginnings of warnings about features the dev server does not use.
+var offOnPurpose = []string{
+	"HTTP API port has not been set", // Nexus HTTP endpoints: not used by Greenlight
+}
+
+func (q quietWhen) Enabled(l zapcore.Level) bool { return !q.quiet.Load() && q.Core.Enabled(l) }
+
+func (q quietWhen) With(fields []zapcore.Field) zapcore.Core {
+	return quietWhen{q.Core.With(fields), q.quiet}
+}
+
+func (q quietWhen) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if q.quiet.Load() {
+		return ce
+	}
+	for _, m := range offOnPurpose {
+		if strings.HasPrefix(e.Message, m) {
+			return ce
+		}
+	}
+	return q.Core.Check(e, ce)
 }
 
 // HostPort is the frontend address for SDK clients.
 func (t *Temporal) HostPort() string { return t.hostPort }
 
-// Stop shuts the server down; pending timers stay in the database file.
-func (t *Temporal) Stop() error { return t.srv.Stop() }
+// Stop shuts the server down; pending timers stay in the database file. What the server
+// logs while its services stop one after the other is dropped.
+func (t *Temporal) Stop() error {
+	t.stopping.Store(true)
+	return t.srv.Stop()
+}
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

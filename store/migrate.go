@@ -358,6 +358,25 @@ INSERT INTO statement_decisions SELECT * FROM statement_decisions_copy;
 DROP TABLE statements_copy;
 DROP TABLE statement_decisions_copy;
 `},
+	{7, "idempotency keys and retention indexes", `
+CREATE TABLE idempotency_keys (
+	user_id VARCHAR(40) NOT NULL,
+	idem_key VARCHAR(255) NOT NULL,
+	request_hash VARCHAR(64) NOT NULL,
+	status_code INTEGER NOT NULL DEFAULT 0,
+	content_type VARCHAR(200) NOT NULL DEFAULT '',
+	body {{text}} NOT NULL DEFAULT '',
+	created_at {{ts}} NOT NULL,
+	completed_at {{ts}},
+	PRIMARY KEY (user_id, idem_key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX invites_expires ON invites (expires_at);
+CREATE INDEX rate_limits_window ON rate_limits (window_start);
+CREATE INDEX links_expires ON links (expires_at);
+CREATE INDEX dev_mails_sent ON dev_mails (sent_at);
+`},
 }
 
 type schemaMigration struct {

@@ -10,8 +10,10 @@ import (
 
 // Hit counts one request against bucket in fixed windows of length window and reports
 // whether the count is still within max. The counter lives in the database so every API
-// replica shares it.
+// replica shares it. window is at most RateLimitMaxWindow (longer windows are cut to it),
+// so that the retention job knows when a row has expired.
 func (s *Store) Hit(ctx context.Context, bucket string, max int, window time.Duration) (bool, error) {
+	window = min(window, RateLimitMaxWindow)
 	now := time.Now().UTC()
 	start := now.Truncate(window)
 	var count int

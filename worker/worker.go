@@ -18,6 +18,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.PostApproval)
 	w.RegisterWorkflow(workflows.Crisis)
 	w.RegisterWorkflow(workflows.StatementApproval)
+	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -29,6 +29,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.PostApproval)
 			r.RegisterWorkflow(workflows.Crisis)
 			r.RegisterWorkflow(workflows.StatementApproval)
+			r.RegisterWorkflow(workflows.Retention)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

@@ -27,7 +27,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Reads, "reads", 2000, "reads per read measurement")
 	fs.IntVar(&cfg.ReadConcurrency, "read-concurrency", 4, "reads in flight during the read measurements")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if cfg.Key == "" {

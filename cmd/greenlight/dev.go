@@ -17,7 +17,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	addr := fs.String("addr", c.addr, "HTTP listen address (GREENLIGHT_ADDR)")
 	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := c.check("dev"); err != nil {
@@ -31,7 +31,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	stack, err := devstack.Start(ctx, devstack.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
 		TemporalPort: c.temporalPort, Agency: c.agency, PlaybooksDir: c.playbooksDir, SlackWebhookURL: c.slackWebhookURL,
-		Timezone: c.timezone, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Log: log, Outbound: c.outbound,
+		Timezone: c.timezone, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Retention: c.retention, Log: log, Outbound: c.outbound,
 	})
 	if err != nil {
 		return err

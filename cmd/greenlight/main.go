@@ -54,25 +54,154 @@ Usage:
 Configuration is read from the environment; see README.md.
 `
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "greenlight:", err)
-		os.Exit(1)
+// commandHelp is what `greenlight <command> --help` and `greenlight help <command>` print.
+var commandHelp = map[string]string{
+	"dev": `Usage: greenlight dev [--addr 127.0.0.1:8080] [--data ./data]
+
+Runs everything in one process: an embedded Temporal server, the API and web pages, the
+worker, a mail catcher and a dev publisher. Records are kept in SQLite under --data unless
+GREENLIGHT_DATABASE_URL names a PostgreSQL database. Ctrl+C stops it; timers resume at the
+next start.
+
+Flags:
+  --addr   HTTP listen address (GREENLIGHT_ADDR, default 127.0.0.1:8080)
+  --data   data directory (GREENLIGHT_DATA_DIR, default ./data)
+`,
+	"migrate": `Usage: greenlight migrate
+
+Applies the database migrations not yet applied to GREENLIGHT_DATABASE_URL. Safe to run
+from several processes at once.
+`,
+	"api": `Usage: greenlight api
+
+Serves the HTTP API and web pages on GREENLIGHT_ADDR. Needs GREENLIGHT_DATABASE_URL and a
+Temporal frontend (GREENLIGHT_TEMPORAL_ADDRESS).
+`,
+	"worker": `Usage: greenlight worker
+
+Runs workflows and activities on GREENLIGHT_TASK_QUEUE and keeps the retention schedule
+(GREENLIGHT_RETENTION_*) up to date. Needs GREENLIGHT_DATABASE_URL, GREENLIGHT_SMTP_URL and
+GREENLIGHT_PUBLIC_URL.
+`,
+	"user": `Usage: greenlight user create --email E --name N --role R [--clients id,id]
+
+Creates a staff user and prints its API key (shown once) and a password link.
+
+Flags:
+  --email     email address
+  --name      display name
+  --role      admin, editor, reviewer or crisis_lead
+  --clients   comma-separated client ids the user is limited to (empty: all clients)
+`,
+	"healthcheck": `Usage: greenlight healthcheck URL
+
+Exits 0 when URL answers 200 within 5 seconds, 1 otherwise (container health checks).
+`,
+	"temporal": `Usage: greenlight temporal [--data ./data] [--port 7233]
+
+Runs the embedded Temporal server alone, its state in <data>/temporal.db.
+
+Flags:
+  --data   data directory (GREENLIGHT_DATA_DIR, default ./data)
+  --port   frontend port (GREENLIGHT_TEMPORAL_PORT, default 7233; 0 picks a free one)
+`,
+	"bench": `Usage: greenlight bench --url URL --key KEY [flags]
+
+Loads a running stack and reports latencies; see BENCHMARKS.md. Flags:
+  --url, --key, --temporal, --namespace, --posts, --concurrency, --publish-in, --crises,
+  --pending, --reads, --read-concurrency, --json
+`,
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes: 0 success (help included), 1 the command failed, 2 the command line is wrong.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// usageError is a command line the command cannot run with; it exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// parseFlags parses a command's flags; a bad flag is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // run prints the error and the command's help once
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// run executes the command named by args and returns the process's exit code. Help goes to
+// stdout (exit 0); an unknown or missing command prints the usage to stderr (exit 2).
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd := args[0]
+	if isHelpFlag(cmd) || cmd == "help" {
+		if len(args) > 1 && cmd == "help" {
+			if h, ok := commandHelp[args[1]]; ok {
+				fmt.Fprint(stdout, h)
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "greenlight: unknown command %q\n\n%s", args[1], usage)
+			return exitUsage
+		}
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	help, known := commandHelp[cmd]
+	if !known {
+		fmt.Fprintf(stderr, "greenlight: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+	if wantsHelp(args[1:]) {
+		fmt.Fprint(stdout, help)
+		return exitOK
+	}
+	err := dispatch(cmd, args[1:], stdout, stderr)
+	var uerr usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &uerr):
+		fmt.Fprintf(stderr, "greenlight %s: %v\n\n%s", cmd, uerr.err, help)
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "greenlight:", err)
+		return exitFail
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return errors.New("missing command")
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// wantsHelp reports whether a help flag comes before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelpFlag(a) {
+			return true
+		}
 	}
+	return false
+}
+
+func dispatch(cmd string, args []string, stdout, stderr io.Writer) error {
 	env := envConfig()
 	log := logging.New(stderr, env.logLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	switch args[0] {
+	switch cmd {
 	case "dev":
-		return runDev(ctx, args[1:], env, log, stdout)
+		return runDev(ctx, args, env, log, stdout)
 	case "migrate":
 		return runMigrate(ctx, env, log)
 	case "api":
@@ -80,20 +209,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "worker":
 		return runWorker(ctx, env, log, stderr)
 	case "user":
-		return runUser(ctx, args[1:], env, stdout)
+		return runUser(ctx, args, env, stdout)
 	case "temporal":
-		return runTemporal(ctx, args[1:], env, stdout)
+		return runTemporal(ctx, args, env, stdout)
 	case "bench":
-		return runBench(ctx, args[1:], stdout, stderr)
+		return runBench(ctx, args, stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(args[1:])
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		return runHealthcheck(args)
 	}
+	return usageError{fmt.Errorf("unknown command %q", cmd)}
 }
 
 // envVars documents every variable the command reads: name, default, and meaning. The
@@ -120,6 +244,13 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
+	{"GREENLIGHT_RETENTION_SESSIONS", "0s", "worker, dev: how long web sessions are kept after they expired"},
+	{"GREENLIGHT_RETENTION_INVITES", "0s", "worker, dev: how long password invites are kept after they expired or were used"},
+	{"GREENLIGHT_RETENTION_RATE_LIMITS", "0s", "worker, dev: how long rate-limit counters are kept after their window ended"},
+	{"GREENLIGHT_RETENTION_LINKS", "2160h", "worker, dev: how long approval links are kept after they expired or were used (valid links are always kept)"},
+	{"GREENLIGHT_RETENTION_IDEMPOTENCY_KEYS", "24h", "worker, dev: how long an Idempotency-Key's response is replayed (at least 1h)"},
+	{"GREENLIGHT_RETENTION_DEV_MAILS", "168h", "worker, dev: how long the mail catcher keeps emails"},
 }
 
 // requiredFor lists the variables each production command cannot run without.
@@ -142,6 +273,7 @@ type config struct {
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
+	retention                                     worker.RetentionConfig
 	errs                                          []error
 }
 
@@ -182,7 +314,39 @@ func envConfig() config {
 	if c.temporalPort, err = strconv.Atoi(getenv("GREENLIGHT_TEMPORAL_PORT")); err != nil || c.temporalPort < 0 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: must be a port number"))
 	}
+	c.retention = retentionConfig(&c.errs)
 	return c
+}
+
+// retentionConfig reads the GREENLIGHT_RETENTION_* variables, adding what is wrong to errs.
+func retentionConfig(errs *[]error) worker.RetentionConfig {
+	var r worker.RetentionConfig
+	p, bad := &r.Periods, false
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"GREENLIGHT_RETENTION_INTERVAL", &r.Interval},
+		{"GREENLIGHT_RETENTION_SESSIONS", &p.Sessions},
+		{"GREENLIGHT_RETENTION_INVITES", &p.Invites},
+		{"GREENLIGHT_RETENTION_RATE_LIMITS", &p.RateLimits},
+		{"GREENLIGHT_RETENTION_LINKS", &p.Links},
+		{"GREENLIGHT_RETENTION_IDEMPOTENCY_KEYS", &p.IdempotencyKeys},
+		{"GREENLIGHT_RETENTION_DEV_MAILS", &p.DevMails},
+	} {
+		d, err := time.ParseDuration(getenv(v.name))
+		if err != nil || d < 0 {
+			*errs, bad = append(*errs, fmt.Errorf("%s: must be a duration such as 24h or 0s", v.name)), true
+			continue
+		}
+		*v.dst = d
+	}
+	if !bad {
+		if err := r.Validate(); err != nil {
+			*errs = append(*errs, fmt.Errorf("GREENLIGHT_RETENTION_*: %w", err))
+		}
+	}
+	return r
 }
 
 // getenv returns a documented variable's value or its default; reading an undocumented
@@ -304,11 +468,16 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 	defer tc.Close()
 	hc := outbound.NewClient(c.outbound, outbound.Options{})
 	acts := &activities.Activities{
-		Store: st, Crises: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
+		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
+	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)
+	if err != nil {
+		return err
+	}
+	log.Info("retention schedule", "schedule", outcome, "every", c.retention.Interval)
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)
 	return w.Run(interruptOn(ctx))
 }
@@ -325,14 +494,14 @@ func interruptOn(ctx context.Context) <-chan any {
 
 func runUser(ctx context.Context, args []string, c config, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: greenlight user create --email E --name N --role R [--clients id,id]")
+		return usageError{errors.New("the only user subcommand is create")}
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	email := fs.String("email", "", "email address")
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "admin, editor, reviewer or crisis_lead")
 	clients := fs.String("clients", "", "comma-separated client ids the user is limited to")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	if err := c.check("user"); err != nil {
@@ -370,7 +539,7 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 // runHealthcheck lets container health checks probe /readyz without curl in the image.
 func runHealthcheck(args []string) error {
 	if len(args) != 1 {
-		return errors.New("usage: greenlight healthcheck URL")
+		return usageError{errors.New("healthcheck takes one URL")}
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	resp, err := hc.Get(args[0])
@@ -388,7 +557,7 @@ func runTemporal(ctx context.Context, args []string, c config, stdout io.Writer)
 	fs := flag.NewFlagSet("temporal", flag.ContinueOnError)
 	data := fs.String("data", c.dataDir, "data directory (GREENLIGHT_DATA_DIR)")
 	port := fs.Int("port", c.temporalPort, "frontend port (GREENLIGHT_TEMPORAL_PORT)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	srv, err := devstack.StartTemporal(devstack.TemporalConfig{DatabaseFile: filepath.Join(*data, "temporal.db"), Port: *port})

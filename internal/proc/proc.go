@@ -56,6 +56,7 @@ type Process struct {
 	log  string
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the current run exited
+	exit int           // the exit code of the last run, once done is closed
 	// Starts counts how many times the command was started.
 	Starts int
 }
@@ -85,7 +86,12 @@ func (p *Process) start() {
 	}
 	done := make(chan struct{})
 	p.done = done
-	go func(cmd *exec.Cmd, f *os.File) { _ = cmd.Wait(); f.Close(); close(done) }(p.cmd, logs)
+	go func(cmd *exec.Cmd, f *os.File) {
+		_ = cmd.Wait()
+		f.Close()
+		p.exit = cmd.ProcessState.ExitCode()
+		close(done)
+	}(p.cmd, logs)
 }
 
 // Restart starts the same command again after it stopped.
@@ -93,6 +99,15 @@ func (p *Process) Restart() { p.start() }
 
 // Stop sends SIGTERM and waits for the process to exit: a graceful shutdown.
 func (p *Process) Stop() { p.signal(syscall.SIGTERM) }
+
+// Interrupt sends SIGINT (Ctrl+C) and waits for the process to exit.
+func (p *Process) Interrupt() { p.signal(syscall.SIGINT) }
+
+// ExitCode returns the exit code of the last run once it ended (-1 if a signal ended it).
+func (p *Process) ExitCode() int {
+	<-p.done
+	return p.exit
+}
 
 // Kill sends SIGKILL and waits: a crash.
 func (p *Process) Kill() { p.signal(syscall.SIGKILL) }

@@ -1,0 +1,38 @@
+package devstack
+
+import (
+	"bytes"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
+)
+
+func TestServerLogger(t *testing.T) {
+	var out bytes.Buffer
+	stopping := new(atomic.Bool)
+	logger, err := serverLogger(&out, "warn", stopping)
+	require.NoError(t, err)
+
+	logger.Info("info is dropped")
+	logger.Warn("HTTP API port has not been set. Nexus HTTP endpoints will not be available.")
+	logger.Warn("a warning is kept")
+	logger.Error("an error is kept", tag.Error(errors.New("boom")))
+	require.NotContains(t, out.String(), "info is dropped")
+	require.NotContains(t, out.String(), "Nexus", "a notice about a feature left off on purpose")
+	require.Contains(t, out.String(), "a warning is kept")
+	require.Contains(t, out.String(), "an error is kept")
+	require.NotContains(t, out.String(), "stacktrace")
+
+	out.Reset()
+	stopping.Store(true)
+	logger.Error("Not enough hosts to serve the request")
+	log.With(logger, tag.Error(errors.New("x"))).Error("not even through With")
+	require.Empty(t, out.String(), "nothing is logged while the server stops")
+
+	_, err = serverLogger(&out, "loud", stopping)
+	require.Error(t, err)
+}

@@ -324,7 +324,9 @@ func TestBrowserApprovalAndCrisisByClicking(t *testing.T) {
 		chromedp.SendKeys(css("#note-assemble"), "Cellule ouverte"),
 	)
 	lead.submit("button[data-complete=assemble]")
-	watcher.waitFor(`!!document.querySelector("#timeline li[data-event=step_done]") && window.__noReload === true`, 15*time.Second,
+	// The freeze step is done from the start (shipped playbooks hold publishing at once), so
+	// wait for assemble's own step_done line.
+	watcher.waitFor(`[...document.querySelectorAll("#timeline li[data-event=step_done]")].some(li => li.textContent.includes("assemble")) && window.__noReload === true`, 15*time.Second,
 		"the completed step in the timeline, without a reload")
 	after := eval[int](watcher, `document.querySelectorAll("#timeline li").length`)
 	require.Greater(t, after, before)

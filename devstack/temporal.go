@@ -221,7 +221,7 @@ func (q quietWhen) With(fields []zapcore.Field) zapcore.Core {
 }
 
 func (q quietWhen) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if q.quiet.Load() {
+	if q.quiet.Load() || !q.Core.Enabled(e.Level) {
 		return ce
 	}
 	for _, m := range offOnPurpose {
@@ -229,7 +229,25 @@ func (q quietWhen) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 			return ce
 		}
 	}
-	return q.Core.Check(e, ce)
+	return ce.AddCore(e, q)
+}
+
+// notYetHealthy is what the server's own services are told when they call the frontend
+// before it has finished starting (they retry): startup noise, not a failure. A frontend
+// that never becomes healthy fails the start with an error of ours.
+const notYetHealthy = "Frontend is not healthy yet"
+
+// Write drops the entries about the frontend still starting, then writes the rest.
+func (q quietWhen) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	for _, f := range fields {
+		if err, ok := f.Interface.(error); ok && f.Type == zapcore.ErrorType && strings.Contains(err.Error(), notYetHealthy) {
+			return nil
+		}
+		if f.Type == zapcore.StringType && strings.Contains(f.String, notYetHealthy) {
+			return nil
+		}
+	}
+	return q.Core.Write(e, fields)
 }
 
 // HostPort is the frontend address for SDK clients.

@@ -27,6 +27,11 @@ func TestServerLogger(t *testing.T) {
 	require.Contains(t, out.String(), "an error is kept")
 	require.NotContains(t, out.String(), "stacktrace")
 
+	logger.Error("service failures", tag.Error(errors.New("Frontend is not healthy yet")))
+	logger.Warn("error creating sdk client", tag.Error(errors.New("failed reaching server: Frontend is not healthy yet")))
+	require.NotContains(t, out.String(), "not healthy yet", "the frontend still starting is startup noise")
+	require.Contains(t, out.String(), "an error is kept")
+
 	out.Reset()
 	stopping.Store(true)
 	logger.Error("Not enough hosts to serve the request")

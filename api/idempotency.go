@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -36,11 +39,13 @@ const (
 //   - the same key and another request: 409;
 //   - the same key while its first request is still running: 409 with Retry-After (the
 //     client retries; no request waits on another);
-//   - a request that fails (an error or a 5xx) forgets its key, so that a retry runs again.
+//   - a request refused with a 4xx forgets its key; one that fails with a 5xx or an unknown
+//     outcome releases it, so that a retry of the same request runs again under the same
+//     reserved id (see service.WithReservedID) and finds what the first attempt created.
 //
 // A key is 1 to 255 visible ASCII characters; anything else is 400.
 func idempotent(st *store.Store, log *slog.Logger) fiber.Handler {
-	return func(c *fiber.Ctx) error {
+	return func(c *fiber.Ctx) (runErr error) {
 		raw := c.Request().Header.Peek(HeaderIdempotencyKey)
 		if raw == nil {
 			return c.Next()
@@ -52,11 +57,11 @@ func idempotent(st *store.Store, log *slog.Logger) fiber.Handler {
 		user := currentUser(c)
 		hash := requestHash(c.Method(), c.Path(), c.Body())
 		ctx := context.WithoutCancel(c.UserContext())
-		rec, err := st.ClaimIdempotencyKey(ctx, user.ID, key, hash, time.Now(), idempotencyStaleAfter)
+		claimed, rec, err := st.ClaimIdempotencyKey(ctx, user.ID, key, hash, greenlight.NewID(reservedPrefix(c.Path())), time.Now(), idempotencyStaleAfter)
 		if err != nil {
 			return err
 		}
-		if rec != nil {
+		if !claimed {
 			switch {
 			case rec.RequestHash != hash:
 				return greenlight.Errorf(greenlight.ECONFLICT,
@@ -72,18 +77,30 @@ func idempotent(st *store.Store, log *slog.Logger) fiber.Handler {
 			}
 			return c.Status(rec.StatusCode).SendString(rec.Body)
 		}
+		// The request creates what it creates under the reserved id, the same on every retry
+		// of this key: a create whose outcome was lost (a timeout, a 5xx) and is retried names
+		// the resource the first attempt may have made, instead of making a second one.
+		c.SetUserContext(service.WithReservedID(c.UserContext(), rec.ReservedID))
 		completed := false
 		defer func() {
 			if completed {
 				return
 			}
-			// An error, a 5xx or a panic (re-raised for the recoverer): a retry runs again.
-			if rerr := st.ReleaseIdempotencyKey(ctx, user.ID, key); rerr != nil {
+			var rerr error
+			if refused(runErr) {
+				// Refused before anything was created: the key may be used again.
+				rerr = st.ForgetIdempotencyKey(ctx, user.ID, key)
+			} else {
+				// A 5xx, an unknown outcome or a panic (re-raised for the recoverer): a retry
+				// of the same request runs again under the same reserved id.
+				rerr = st.ReleaseIdempotencyKey(ctx, user.ID, key)
+			}
+			if rerr != nil {
 				log.Error("release idempotency key", "user", user.ID, "error", rerr)
 			}
 		}()
-		if err := c.Next(); err != nil || c.Response().StatusCode() >= 500 {
-			return err
+		if runErr = c.Next(); runErr != nil || c.Response().StatusCode() >= 500 {
+			return runErr
 		}
 		completed = true
 		resp := c.Response()
@@ -94,6 +111,27 @@ func idempotent(st *store.Store, log *slog.Logger) fiber.Handler {
 		}
 		return nil
 	}
+}
+
+// refused reports whether a request's error is a refusal (a 4xx) that created nothing.
+func refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code < 500
+	}
+	status := statusOf[greenlight.ErrorCode(err)]
+	return status != 0 && status < 500
+}
+
+// reservedPrefix is the id prefix of what a route creates.
+func reservedPrefix(path string) string {
+	if strings.HasSuffix(path, "/posts") {
+		return "pst_"
+	}
+	return "req_"
 }
 
 func validIdempotencyKey(key string) error {

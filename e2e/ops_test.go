@@ -15,6 +15,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/devstack"
+	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/workflows"
 )
@@ -156,4 +157,44 @@ func TestDevStopsCleanlyOnCtrlC(t *testing.T) {
 	for _, bad := range []string{"goroutine ", "panic", "stacktrace", `"level":"error"`, "level=ERROR"} {
 		require.NotContains(t, logs, bad, "output after Ctrl+C:\n%s", logs)
 	}
+}
+
+// TestCreateRetriedAfterALostAnswerMakesOnePost plays a post create whose first attempt
+// started the workflow but whose answer was lost (a timeout, a 5xx): the API middleware
+// released the key and the retry runs again under the id reserved for the key. The retry
+// must find the first post, not make a second one; a retry after the post was cancelled
+// answers with that post too.
+func TestCreateRetriedAfterALostAnswerMakesOnePost(t *testing.T) {
+	admin := adminAPI(t)
+	editor := admin.createUser("editor")
+	c := admin.createClient("any", uniqueEmail("lost"))
+	ctx := context.Background()
+	actor, err := stack.Service.Authenticate(ctx, editor.key)
+	require.NoError(t, err)
+	title, body, channels := "Lost answer", "Created once, answered twice", []string{"x"}
+	publishAt := time.Now().Add(time.Hour)
+	create := func(reserved string) string {
+		in := service.NewPost{ClientID: c.ID, PostFields: service.PostFields{
+			Title: &title, Body: &body, Channels: &channels, PublishAt: &publishAt}}
+		d, err := stack.Service.CreatePost(service.WithReservedID(ctx, reserved), actor, in)
+		require.NoError(t, err)
+		return d.ID
+	}
+	countPosts := func() int {
+		return len(editor.must(200, "GET", "/api/v1/posts?limit=200&client_id="+c.ID, nil)["items"].([]any))
+	}
+
+	reserved := greenlight.NewID("pst_")
+	require.Equal(t, reserved, create(reserved), "the post takes the reserved id")
+	require.Equal(t, reserved, create(reserved), "the retry finds the first post")
+	require.Equal(t, 1, countPosts())
+
+	editor.must(200, "POST", "/api/v1/posts/"+reserved+"/cancel", map[string]any{"reason": "changed plans"})
+	eventually(t, 30*time.Second, func() bool {
+		d, err := stack.Temporal.DescribeWorkflowExecution(ctx, workflows.PostWorkflowID(reserved), "")
+		return err == nil && d.WorkflowExecutionInfo.GetCloseTime() != nil
+	}, "the cancelled post's workflow closes")
+	require.Equal(t, reserved, create(reserved), "a retry after the workflow ended answers with the post")
+	require.Equal(t, 1, countPosts())
+	require.Equal(t, "cancelled", editor.must(200, "GET", "/api/v1/posts/"+reserved, nil)["status"])
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/greenlight/greenlight"
@@ -65,8 +67,18 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 		}
 		return nil, err
 	}
+	// A create retried under an Idempotency-Key names the id reserved for that key: if its
+	// first attempt did start the workflow (and only its answer was lost), the retry joins it
+	// and the "create" update, deduplicated by its id, answers as it did the first time.
+	postID, reserved := reservedID(ctx, func(id string) bool { return greenlight.ValidID("pst_", id) })
+	conflict := enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	if reserved {
+		conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	} else {
+		postID = greenlight.NewID("pst_")
+	}
 	input := workflows.PostInput{
-		PostID: greenlight.NewID("pst_"), ClientID: in.ClientID, Author: Actor(actor),
+		PostID: postID, ClientID: in.ClientID, Author: Actor(actor),
 		Content:   greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}},
 		PublishAt: f.PublishAt.UTC(), ReminderAfter: greenlight.DefaultReminderAfter, EscalateAfter: greenlight.DefaultEscalateAfter,
 	}
@@ -84,7 +96,7 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID:                       workflows.PostWorkflowID(input.PostID),
 		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDConflictPolicy: conflict,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.PostApproval, input)
 	h, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
@@ -94,10 +106,16 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	if err != nil {
-		return nil, fromTemporal(err)
+	if err == nil {
+		err = h.Get(ctx, nil)
 	}
-	if err := h.Get(ctx, nil); err != nil {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if reserved && errors.As(err, &started) {
+		// The first attempt created the post and its workflow has already ended (cancelled,
+		// say): the retry answers with that post.
+		return s.Store.PostDetail(ctx, postID)
+	}
+	if err != nil {
 		return nil, fromTemporal(err)
 	}
 	s.Log.Info("post created", "post", input.PostID, "client", in.ClientID, "by", actor.ID)

@@ -14,6 +14,10 @@ type IdempotencyRecord struct {
 	UserID      string
 	Key         string `gorm:"column:idem_key"`
 	RequestHash string
+	// ReservedID is an identifier minted with the first claim and kept across retries of
+	// the same request, so that a create retried after an unknown outcome names the same
+	// resource (a post's ID, hence its workflow ID) instead of making a second one.
+	ReservedID  string
 	StatusCode  int
 	ContentType string
 	Body        string
@@ -24,36 +28,35 @@ type IdempotencyRecord struct {
 // TableName implements gorm's tabler.
 func (IdempotencyRecord) TableName() string { return "idempotency_keys" }
 
-// ClaimIdempotencyKey records (userID, key) as in flight for the request hashing to hash.
-// It returns nil when this call claimed the key; otherwise the record already there (in
-// flight when its StatusCode is 0, finished otherwise). An in-flight record of the same
-// request older than staleAfter is taken over: its request is presumed dead (process
-// killed), and the caller runs the request again. The unique key makes the claim atomic
-// across API replicas.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID, key, hash string, now time.Time, staleAfter time.Duration) (*IdempotencyRecord, error) {
+// ClaimIdempotencyKey records (userID, key) as in flight for the request hashing to hash,
+// with reservedID as the identifier its request creates. It returns claimed=true when this
+// call holds the key, with the record (whose ReservedID is the first claim's, so a retry
+// creates the same resource); otherwise the record already there (in flight when its
+// StatusCode is 0, finished otherwise). An in-flight record of the same request older than
+// staleAfter, or released by a failed request, is taken over: its request is presumed dead or
+// failed, and the caller runs it again. The unique key makes the claim atomic across API
+// replicas.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID, key, hash, reservedID string, now time.Time, staleAfter time.Duration) (bool, *IdempotencyRecord, error) {
 	now = now.UTC()
-	rec := IdempotencyRecord{UserID: userID, Key: key, RequestHash: hash, CreatedAt: now}
+	rec := IdempotencyRecord{UserID: userID, Key: key, RequestHash: hash, ReservedID: reservedID, CreatedAt: now}
 	res := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rec)
 	if res.Error != nil {
-		return nil, wrap(res.Error, "claim idempotency key")
+		return false, nil, wrap(res.Error, "claim idempotency key")
 	}
 	if res.RowsAffected == 1 {
-		return nil, nil
+		return true, &rec, nil
 	}
 	res = s.ctx(ctx).Model(&IdempotencyRecord{}).
 		Where("user_id = ? AND idem_key = ? AND request_hash = ? AND status_code = 0 AND created_at < ?", userID, key, hash, now.Add(-staleAfter)).
 		Update("created_at", now)
 	if res.Error != nil {
-		return nil, wrap(res.Error, "claim idempotency key")
-	}
-	if res.RowsAffected == 1 {
-		return nil, nil
+		return false, nil, wrap(res.Error, "claim idempotency key")
 	}
 	var got IdempotencyRecord
 	if err := s.ctx(ctx).Where("user_id = ? AND idem_key = ?", userID, key).Take(&got).Error; err != nil {
-		return nil, wrap(err, "idempotency key")
+		return false, nil, wrap(err, "idempotency key")
 	}
-	return &got, nil
+	return res.RowsAffected == 1, &got, nil
 }
 
 // CompleteIdempotencyKey stores the response of the request that claimed (userID, key).
@@ -63,9 +66,19 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, userID, key string, 
 	return wrap(err, "complete idempotency key")
 }
 
-// ReleaseIdempotencyKey forgets an in-flight key whose request failed, so that a retry
-// with the same key runs again. A finished key is kept.
-func (s *Store) ReleaseIdempotencyKey(ctx context.Context, userID, key string) error {
+// ForgetIdempotencyKey deletes an in-flight key whose request was refused before it created
+// anything (a 4xx), so that the key may be used again, with any request. A finished key is
+// kept.
+func (s *Store) ForgetIdempotencyKey(ctx context.Context, userID, key string) error {
 	err := s.ctx(ctx).Where("user_id = ? AND idem_key = ? AND status_code = 0", userID, key).Delete(&IdempotencyRecord{}).Error
+	return wrap(err, "forget idempotency key")
+}
+
+// ReleaseIdempotencyKey marks an in-flight key whose request failed as free for a retry of
+// the same request, which takes it over at once and keeps its ReservedID (the failed request
+// may have created its resource before failing). A finished key is kept.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, userID, key string) error {
+	err := s.ctx(ctx).Model(&IdempotencyRecord{}).Where("user_id = ? AND idem_key = ? AND status_code = 0", userID, key).
+		Update("created_at", time.Unix(0, 0).UTC()).Error
 	return wrap(err, "release idempotency key")
 }

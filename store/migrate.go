@@ -363,6 +363,7 @@ CREATE TABLE idempotency_keys (
 	user_id VARCHAR(40) NOT NULL,
 	idem_key VARCHAR(255) NOT NULL,
 	request_hash VARCHAR(64) NOT NULL,
+	reserved_id VARCHAR(40) NOT NULL DEFAULT '',
 	status_code INTEGER NOT NULL DEFAULT 0,
 	content_type VARCHAR(200) NOT NULL DEFAULT '',
 	body {{text}} NOT NULL DEFAULT '',

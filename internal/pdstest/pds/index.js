@@ -7,7 +7,9 @@
 //   PDSTEST_LOG       "1" to let the PDS log to stderr
 //
 // When both servers listen it prints one JSON line on stdout:
-//   {"url":"http://127.0.0.1:<port>","plc":"http://127.0.0.1:<port>","admin_password":"…"}
+//   {"url":"http://127.0.0.1:<port>","plc":"http://127.0.0.1:<port>",
+//    "admin_password":"…","jwt_secret":"…"}
+// (the secrets let tests forge an expired token or call admin methods).
 // It stops on SIGTERM/SIGINT or when stdin closes (the Go test process went away).
 
 const crypto = require('node:crypto')
@@ -56,6 +58,7 @@ async function main() {
 
   const port = await freePort()
   const adminPassword = crypto.randomBytes(16).toString('hex')
+  const jwtSecret = crypto.randomBytes(32).toString('hex')
   const env = {
     port,
     hostname: 'localhost', // handles end in .test; public URL http://localhost:<port>
@@ -70,7 +73,7 @@ async function main() {
     crawlers: [],
     // secrets: fresh per run. A K-256 private key is 32 random bytes (a value ≥ the group
     // order has probability ~2^-128).
-    jwtSecret: crypto.randomBytes(32).toString('hex'),
+    jwtSecret,
     adminPassword,
     plcRotationKeyK256PrivateKeyHex: crypto.randomBytes(32).toString('hex'),
   }
@@ -102,6 +105,7 @@ async function main() {
       url: `http://${LOOPBACK}:${port}`,
       plc: plcURL,
       admin_password: adminPassword,
+      jwt_secret: jwtSecret,
     }) + '\n',
   )
 }

@@ -75,19 +75,25 @@ func Dir() string {
 // first if they are missing (minutes, once per checkout).
 func Start(t testing.TB) *PDS {
 	t.Helper()
-	p, err := start()
+	began := time.Now()
+	installed, err := Install(Dir())
+	if err != nil {
+		t.Fatalf("pdstest: a real Bluesky PDS is required for this test and could not be installed: %v", err)
+	}
+	if installed {
+		t.Logf("pdstest: installed the Node packages in %s", time.Since(began).Round(time.Second))
+	}
+	began = time.Now()
+	p, err := start(Dir())
 	if err != nil {
 		t.Fatalf("pdstest: a real Bluesky PDS is required for this test and could not start: %v", err)
 	}
+	t.Logf("pdstest: PDS %s (PLC %s) listening after %s", p.URL, p.PLC, time.Since(began).Round(time.Millisecond))
 	t.Cleanup(p.Stop)
 	return p
 }
 
-func start() (*PDS, error) {
-	dir := Dir()
-	if err := Install(dir); err != nil {
-		return nil, err
-	}
+func start(dir string) (*PDS, error) {
 	data, err := os.MkdirTemp("", "greenlight-pds-")
 	if err != nil {
 		return nil, err
@@ -217,16 +223,17 @@ var installMu sync.Mutex
 // then the one native build they need, `npm rebuild better-sqlite3` (npm 11 runs no install
 // scripts by default, so it is run explicitly). A marker holding the lockfile's content
 // skips the work when nothing changed. Concurrent test processes wait on a file lock.
-func Install(dir string) error {
+// installed reports whether this call did the install.
+func Install(dir string) (installed bool, err error) {
 	if err := checkNode(); err != nil {
-		return err
+		return false, err
 	}
 	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
 	if err != nil {
-		return fmt.Errorf("reading the lockfile: %w", err)
+		return false, fmt.Errorf("reading the lockfile: %w", err)
 	}
 	marker := filepath.Join(dir, "node_modules", ".greenlight-installed")
-	installed := func() bool {
+	done := func() bool {
 		m, err := os.ReadFile(marker)
 		if err != nil || !bytes.Equal(m, lock) {
 			return false
@@ -237,16 +244,16 @@ func Install(dir string) error {
 
 	installMu.Lock()
 	defer installMu.Unlock()
-	if installed() {
-		return nil
+	if done() {
+		return false, nil
 	}
 	unlock, err := lockFile(filepath.Join(dir, ".install.lock"))
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unlock()
-	if installed() { // another process finished while we waited
-		return nil
+	if done() { // another process finished while we waited
+		return false, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
 	defer cancel()
@@ -258,11 +265,11 @@ func Install(dir string) error {
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("npm %s in %s failed (needs the npm registry, g++, make and python3 for better-sqlite3): %v\n%s",
+			return false, fmt.Errorf("npm %s in %s failed (needs the npm registry, g++, make and python3 for better-sqlite3): %v\n%s",
 				strings.Join(args, " "), dir, err, tail(out, 4000))
 		}
 	}
-	return os.WriteFile(marker, lock, 0o644)
+	return true, os.WriteFile(marker, lock, 0o644)
 }
 
 // checkNode fails unless node ≥ 20 and npm are on PATH.

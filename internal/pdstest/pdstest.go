@@ -175,7 +175,8 @@ func (p *PDS) Stop() {
 }
 
 // CreateAccount creates an account (com.atproto.server.createAccount; no invite code) with a
-// fresh handle "<prefix>-<random>.test" and password, and returns them.
+// fresh handle "<prefix>-<random>.test" (prefix cut to 9 characters: the PDS allows 18
+// before ".test") and password, and returns them.
 func (p *PDS) CreateAccount(t testing.TB, prefix string) Account {
 	t.Helper()
 	a, err := p.createAccount(prefix)
@@ -186,15 +187,18 @@ func (p *PDS) CreateAccount(t testing.TB, prefix string) Account {
 }
 
 func (p *PDS) createAccount(prefix string) (Account, error) {
-	var b [6]byte
+	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return Account{}, err
 	}
 	suffix := hex.EncodeToString(b[:])
+	if len(prefix) > 9 {
+		prefix = prefix[:9]
+	}
 	a := Account{
 		Handle:   prefix + "-" + suffix + ".test",
 		Email:    prefix + "-" + suffix + "@example.com",
-		Password: "pw-" + suffix + hex.EncodeToString(b[:3]),
+		Password: "pw-" + suffix + "-" + suffix,
 	}
 	body, _ := json.Marshal(map[string]string{"handle": a.Handle, "email": a.Email, "password": a.Password})
 	resp, err := http.Post(p.URL+"/xrpc/com.atproto.server.createAccount", "application/json", bytes.NewReader(body))

@@ -106,9 +106,8 @@ func TestPublishOnRealPDS(t *testing.T) {
 		require.False(t, first.Existing)
 		require.Equal(t, "at://"+acct.DID+"/"+Collection+"/"+rkey, first.URI)
 
-		recs, cursor, err := c.ListRecords(ctx, acct.DID, Collection, 100, "")
+		recs, _, err := c.ListRecords(ctx, acct.DID, Collection, 100, "")
 		require.NoError(t, err)
-		require.Empty(t, cursor)
 		require.Len(t, recs, 1)
 		require.Equal(t, first.URI, recs[0].URI)
 		var got PostRecord
@@ -169,7 +168,7 @@ func TestPublishOnRealPDS(t *testing.T) {
 		require.ErrorAs(t, err, &e)
 		require.Equal(t, KindPermanent, e.Kind)
 		require.Equal(t, "InvalidRequest", e.Code)
-		require.Contains(t, e.Message, "graphemes")
+		require.Contains(t, e.Message, "maximum 300")
 	})
 
 	t.Run("session refresh", func(t *testing.T) {
@@ -180,9 +179,9 @@ func TestPublishOnRealPDS(t *testing.T) {
 			code    string // what the PDS answers for the access token alone
 			kind    Kind   // KindRetryable here means: success expected
 		}{
-			{"expired access token", func(s Session) string { return expired(t, s.AccessJwt, pds.JWTSecret) }, keep, "ExpiredToken", KindRetryable},
-			{"garbage access token", func(Session) string { return "not-a-jwt" }, keep, "InvalidToken", KindRetryable},
-			{"both tokens refused", func(s Session) string { return expired(t, s.AccessJwt, pds.JWTSecret) }, func(Session) string { return "not-a-jwt" }, "ExpiredToken", KindAuth},
+			{"expired access token", func(s Session) string { return resign(t, s.AccessJwt, pds.JWTSecret, -time.Hour) }, keep, "ExpiredToken", KindRetryable},
+			{"access token signed by another key", func(s Session) string { return resign(t, s.AccessJwt, "another key", time.Hour) }, keep, "InvalidToken", KindRetryable},
+			{"both tokens refused", func(s Session) string { return resign(t, s.AccessJwt, pds.JWTSecret, -time.Hour) }, func(s Session) string { return resign(t, s.RefreshJwt, "another key", time.Hour) }, "ExpiredToken", KindAuth},
 		}
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -227,16 +226,17 @@ func TestPublishOnRealPDS(t *testing.T) {
 
 func keep(s Session) string { return s.RefreshJwt }
 
-// expired re-signs a real HS256 access token with its expiry in the past.
-func expired(t *testing.T, token, secret string) string {
+// resign re-signs a real HS256 session token with secret, expiring at now+exp (negative:
+// already expired).
+func resign(t *testing.T, token, secret string, exp time.Duration) string {
 	parts := strings.Split(token, ".")
 	require.Len(t, parts, 3)
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	require.NoError(t, err)
 	var claims map[string]any
 	require.NoError(t, json.Unmarshal(payload, &claims))
-	past := time.Now().Add(-time.Hour).Unix()
-	claims["iat"], claims["exp"] = past-60, past
+	at := time.Now().Add(exp).Unix()
+	claims["iat"], claims["exp"] = min(at, time.Now().Unix())-60, at
 	payload, err = json.Marshal(claims)
 	require.NoError(t, err)
 	signing := parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload)

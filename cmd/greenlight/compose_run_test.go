@@ -288,7 +288,19 @@ func TestComposeStackPublishesAPost(t *testing.T) {
 	require.Contains(t, out, "database migrated")
 	api := proc.Start(t, c.bin, filepath.Join(c.dir, "api.log"), c.environ("api"), c.command("api")...)
 	worker := proc.Start(t, c.bin, filepath.Join(c.dir, "worker.log"), c.environ("worker"), c.command("worker")...)
-	proc.WaitHTTP(t, "http://"+c.apiAddr+"/readyz", 60*time.Second, api)
+	// Ready when /readyz answers 200; a process that exits (bad command or configuration)
+	// fails the test at once, with its output.
+	waitFor(t, 60*time.Second, func() bool {
+		for _, p := range []*proc.Process{api, worker} {
+			require.True(t, p.Alive(), "exited:\n%s", p.Logs())
+		}
+		resp, err := http.Get("http://" + c.apiAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "the api to be ready")
 
 	// The api's compose health check passes (as the image would run it).
 	hc := c.project.Services["api"].HealthCheck.Test

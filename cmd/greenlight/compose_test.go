@@ -204,12 +204,12 @@ func TestComposeSecretsComeFromEnvFile(t *testing.T) {
 	// Every .env.example variable is read by the compose file: a variable renamed on one
 	// side only would otherwise fall back to a default without a word.
 	for k := range example {
-		require.Contains(t, string(raw), "${"+k, ".env.example sets %s, which docker-compose.yml never reads", k)
+		require.True(t, strings.Contains(string(raw), "${"+k), ".env.example sets %s, which docker-compose.yml never reads", k)
 	}
 	for _, secret := range []string{"POSTGRES_PASSWORD", "GREENLIGHT_WEBHOOK_SECRET"} {
 		t.Run(secret, func(t *testing.T) {
 			require.NotEmpty(t, example[secret])
-			require.NotContains(t, string(raw), example[secret], "no literal secret in docker-compose.yml")
+			require.False(t, strings.Contains(string(raw), example[secret]), "no literal secret in docker-compose.yml")
 			// Without it in .env, compose refuses to start rather than use a default.
 			dir := t.TempDir()
 			var lines []string

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -23,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,19 +44,51 @@ import (
 	"github.com/greenlight/greenlight/internal/testdb"
 )
 
-// composeStack runs docker-compose.yml's own services (migrate, api, worker) as local
-// processes of the built binary, with the command and environment compose would give them.
-// The images' services have local stand-ins on loopback: a throwaway PostgreSQL cluster for
-// postgres, `greenlight temporal` for temporal (plus the namespace temporal-init registers),
-// and an SMTP catcher for mailpit. Service host names are rewritten to those addresses.
+// composeStack runs docker-compose.yml's services as local processes on loopback, with the
+// command and environment compose gives them: ours (migrate, api, worker) from the built
+// greenlight binary; the Temporal images' from the same Temporal release built from its Go
+// module (go.mod's tool directive) — temporal-schema's script with temporal-sql-tool, the
+// temporal server as its image starts it (`temporal-server start` on the embedded config
+// template, configured by the compose environment); a throwaway PostgreSQL cluster for
+// postgres and an SMTP catcher for mailpit. Service addresses are rewritten to loopback, and
+// the ports a container would have to itself are moved to free ones.
 type composeStack struct {
 	t       *testing.T
 	project *types.Project
 	bin     string
 	dir     string
 	hosts   map[string]string // compose address (host:port) → loopback address
+	vars    map[string]string // NAME=value of a separate host or port setting → loopback value
 	apiAddr string
 	smtp    *smtptest.Server
+}
+
+var (
+	toolsOnce sync.Once
+	toolsDir  string
+	toolsErr  error
+)
+
+// temporalTools builds temporal-server and temporal-sql-tool, the binaries of the
+// temporalio/server and temporalio/admin-tools images, at go.mod's Temporal version.
+func temporalTools(t *testing.T) string {
+	t.Helper()
+	toolsOnce.Do(func() {
+		if toolsDir, toolsErr = os.MkdirTemp("", "greenlight-temporal-tools-"); toolsErr != nil {
+			return
+		}
+		for name, pkg := range map[string]string{"temporal-server": "go.temporal.io/server/cmd/server", "temporal-sql-tool": "go.temporal.io/server/cmd/tools/sql"} {
+			cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", filepath.Join(toolsDir, name), pkg)
+			cmd.Dir = repoRoot
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				toolsErr = fmt.Errorf("build %s: %v: %s", pkg, err, out)
+				return
+			}
+		}
+	})
+	require.NoError(t, toolsErr)
+	return toolsDir
 }
 
 func newComposeStack(t *testing.T) *composeStack {
@@ -77,25 +111,13 @@ func newComposeStack(t *testing.T) *composeStack {
 	admin, err := sql.Open("pgx", cluster.URL("postgres"))
 	require.NoError(t, err)
 	defer admin.Close()
-	_, err = admin.Exec(fmt.Sprintf(`CREATE ROLE %q LOGIN PASSWORD '%s'`, pg["POSTGRES_USER"], strings.ReplaceAll(pg["POSTGRES_PASSWORD"], "'", "''")))
+	// The image makes POSTGRES_USER a superuser (Temporal's schema job creates databases).
+	_, err = admin.Exec(fmt.Sprintf(`CREATE ROLE %q SUPERUSER LOGIN PASSWORD '%s'`, pg["POSTGRES_USER"], strings.ReplaceAll(pg["POSTGRES_PASSWORD"], "'", "''")))
 	require.NoError(t, err)
 	_, err = admin.Exec(fmt.Sprintf(`CREATE DATABASE %q OWNER %q`, pg["POSTGRES_DB"], pg["POSTGRES_USER"]))
 	require.NoError(t, err)
 	pgURL, err := url.Parse(cluster.URL("postgres"))
 	require.NoError(t, err)
-
-	// temporal: the embedded server, and the namespace temporal-init would register.
-	temporalAddr := proc.FreeAddr(t)
-	_, port, _ := net.SplitHostPort(temporalAddr)
-	tp := proc.Start(t, c.bin, filepath.Join(c.dir, "temporal.log"), nil, "temporal", "--data", c.dir, "--port", port)
-	proc.WaitTCP(t, temporalAddr, 60*time.Second, tp)
-	if ns := env(c.project.Services["api"])["GREENLIGHT_TEMPORAL_NAMESPACE"]; ns != "default" {
-		nc, err := client.NewNamespaceClient(client.Options{HostPort: temporalAddr})
-		require.NoError(t, err)
-		defer nc.Close()
-		require.NoError(t, nc.Register(context.Background(), &workflowservice.RegisterNamespaceRequest{
-			Namespace: ns, WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour)}))
-	}
 
 	// mailpit: an SMTP catcher.
 	c.smtp, err = smtptest.Start()
@@ -103,9 +125,14 @@ func newComposeStack(t *testing.T) *composeStack {
 	t.Cleanup(c.smtp.Close)
 
 	c.apiAddr = proc.FreeAddr(t)
+	pgHost, pgPort, _ := net.SplitHostPort(pgURL.Host)
+	c.vars = map[string]string{
+		"POSTGRES_SEEDS=postgres": pgHost, "SQL_HOST=postgres": pgHost, // the postgres image listens on 5432
+		"DB_PORT=5432": pgPort, "SQL_PORT=5432": pgPort,
+		"BIND_ON_IP=0.0.0.0": "127.0.0.1", // all of a container's interfaces: loopback here
+	}
 	c.hosts = map[string]string{
-		"postgres:5432": pgURL.Host, // the postgres image listens on 5432
-		"temporal:7233": temporalAddr,
+		"postgres:5432": pgURL.Host,
 		"mailpit:1025":  c.smtp.Addr(),
 	}
 	// The api inside its container (listen address, health check), and as published on
@@ -116,7 +143,81 @@ func newComposeStack(t *testing.T) *composeStack {
 			c.hosts[h] = c.apiAddr
 		}
 	}
+	c.startTemporal()
 	return c
+}
+
+// lowFreePort returns a free loopback port below 32768: Temporal keeps membership ports
+// in a smallint column, and the kernel's ephemeral ports start above it.
+func lowFreePort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + mathrand.IntN(12000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port below 32768")
+	return 0
+}
+
+// startTemporal runs what compose runs before api and worker: temporal-schema (twice: every
+// `up` runs it again), the temporal server until its health check passes, and temporal-init.
+func (c *composeStack) startTemporal() {
+	t := c.t
+	t.Helper()
+	tools := temporalTools(t)
+	schema := c.command("temporal-schema")
+	for range 2 {
+		cmd := exec.Command(schema[0], schema[1:]...)
+		cmd.Env = append(append(os.Environ(), c.environ("temporal-schema")...), "PATH="+tools+string(os.PathListSeparator)+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "temporal-schema: %s", out)
+	}
+
+	// The server's own ports, which a container has to itself, move to free ones.
+	ports := map[string]string{}
+	var extra []string
+	for _, name := range []string{"FRONTEND_GRPC_PORT", "FRONTEND_HTTP_PORT", "FRONTEND_MEMBERSHIP_PORT", "HISTORY_GRPC_PORT",
+		"HISTORY_MEMBERSHIP_PORT", "MATCHING_GRPC_PORT", "MATCHING_MEMBERSHIP_PORT", "WORKER_GRPC_PORT", "WORKER_MEMBERSHIP_PORT"} {
+		ports[name] = strconv.Itoa(lowFreePort(t))
+		extra = append(extra, name+"="+ports[name])
+	}
+	c.hosts["temporal:7233"] = "127.0.0.1:" + ports["FRONTEND_GRPC_PORT"]
+	c.hosts["127.0.0.1:7243"] = "127.0.0.1:" + ports["FRONTEND_HTTP_PORT"] // inside the container: the health check
+	server := proc.Start(t, filepath.Join(tools, "temporal-server"), filepath.Join(c.dir, "temporal.log"),
+		append(c.environ("temporal"), extra...), "start") // the image's entrypoint: exec temporal-server start
+
+	// The compose health check: BusyBox wget of a URL, here over Go's HTTP client.
+	hc := c.project.Services["temporal"].HealthCheck.Test
+	require.Equal(t, "wget", hc[1])
+	health := c.rewrite(hc[len(hc)-1])
+	waitFor(t, 120*time.Second, func() bool {
+		require.True(t, server.Alive(), "temporal-server exited:\n%s", server.Logs())
+		resp, err := http.Get(health)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "temporal's health check "+health)
+
+	// temporal-init: the Temporal CLI (not built here) checks the cluster's health and
+	// registers the namespace its command names.
+	init := env(c.project.Services["temporal-init"])
+	m := regexp.MustCompile(`namespace create --namespace (\S+)`).FindStringSubmatch(strings.Join(c.command("temporal-init"), " "))
+	require.NotNil(t, m, "temporal-init creates a namespace")
+	tc, err := client.Dial(client.Options{HostPort: c.rewrite(init["TEMPORAL_ADDRESS"])})
+	require.NoError(t, err)
+	defer tc.Close()
+	_, err = tc.CheckHealth(context.Background(), &client.CheckHealthRequest{})
+	require.NoError(t, err)
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: c.rewrite(init["TEMPORAL_ADDRESS"])})
+	require.NoError(t, err)
+	defer nc.Close()
+	require.NoError(t, nc.Register(context.Background(), &workflowservice.RegisterNamespaceRequest{
+		Namespace: m[1], WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour)}))
 }
 
 // rewrite maps compose addresses in s to their loopback stand-ins.
@@ -132,9 +233,19 @@ func (c *composeStack) rewrite(s string) string {
 // service means the compose file points at an address nothing listens on.
 func (c *composeStack) environ(service string) []string {
 	c.t.Helper()
-	unresolved := regexp.MustCompile(`(^|[/@])(` + strings.Join(c.project.ServiceNames(), "|") + `)(:\d+)?([/?]|$)`)
+	names := strings.Join(c.project.ServiceNames(), "|")
+	unresolved := regexp.MustCompile(`(^|[/@])(` + names + `):\d+([/?]|$)|[/@](` + names + `)([/?:]|$)`)
 	var out []string
-	for k, v := range env(c.project.Services[service]) {
+	svc := c.project.Services[service]
+	for k, v := range env(svc) {
+		if to, ok := c.vars[k+"="+v]; ok {
+			v = to
+		}
+		for _, vol := range svc.Volumes {
+			if vol.Type == types.VolumeTypeBind && v == vol.Target {
+				v = vol.Source // a path inside the container: the mounted file
+			}
+		}
 		v = c.rewrite(v)
 		require.False(c.t, unresolved.MatchString(v), "%s: %s=%s points at a service address no stand-in serves (wrong host or port?)", service, k, v)
 		out = append(out, k+"="+v)

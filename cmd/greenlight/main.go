@@ -381,9 +381,11 @@ func openStore(ctx context.Context, c config) (*store.Store, error) {
 }
 
 func dialTemporal(ctx context.Context, c config, stderr io.Writer) (client.Client, error) {
-	tc, err := client.DialContext(ctx, client.Options{
-		HostPort: c.temporalAddress, Namespace: c.temporalNamespace, Logger: logging.SDK(stderr),
-	})
+	opts, err := temporalOptions(c, stderr) // TLS and API key: temporal_conn.go
+	if err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", c.temporalAddress, err)
 	}

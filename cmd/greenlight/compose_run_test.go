@@ -101,7 +101,15 @@ func newComposeStack(t *testing.T) *composeStack {
 			require.NoError(t, os.Unsetenv(name))
 		}
 	}
-	c := &composeStack{t: t, project: mustLoadCompose(t), bin: proc.Binary(t, repoRoot), dir: t.TempDir()}
+	// The .env is .env.example plus what a user with a webhook receiver on their own network
+	// sets: the receiver here is on loopback.
+	example, err := os.ReadFile(envExample)
+	require.NoError(t, err)
+	dotEnv := filepath.Join(t.TempDir(), ".env")
+	require.NoError(t, os.WriteFile(dotEnv, append(example, []byte("\nGREENLIGHT_OUTBOUND_ALLOW=127.0.0.1\n")...), 0o600))
+	project, err := loadCompose(t, dotEnv)
+	require.NoError(t, err, "docker-compose.yml with .env.example and GREENLIGHT_OUTBOUND_ALLOW")
+	c := &composeStack{t: t, project: project, bin: proc.Binary(t, repoRoot), dir: t.TempDir()}
 
 	// postgres: the role and database its environment asks the image to create.
 	pg := env(c.project.Services["postgres"])

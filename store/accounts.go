@@ -26,7 +26,6 @@ type Account struct {
 	ClientID    string    `json:"client_id"`
 	Network     string    `json:"network"`
 	Handle      string    `json:"handle"`
-	Display     string    `json:"display,omitempty"`
 	ServiceURL  string    `json:"service_url"`
 	Status      string    `json:"status"`
 	Credentials string    `json:"-"`
@@ -91,6 +90,14 @@ func (s *Store) SaveAccountCredentials(ctx context.Context, id, credentials, sta
 	return s.updateAccount(ctx, id, map[string]any{
 		"credentials": credentials, "status": status, "last_error": "", "updated_at": at.UTC(),
 	})
+}
+
+// ResealAccount replaces an account's credentials with the same credentials sealed under
+// another key, only if they are still old (a session refreshed meanwhile is kept); it
+// reports whether it replaced them. Status, error and times are left as they are.
+func (s *Store) ResealAccount(ctx context.Context, id, old, resealed string) (bool, error) {
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ? AND credentials = ?", id, old).Update("credentials", resealed)
+	return res.RowsAffected == 1, wrap(res.Error, "reseal account")
 }
 
 // SetAccountStatus records an account's status and the error that caused it (empty when

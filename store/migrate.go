@@ -384,7 +384,6 @@ CREATE TABLE accounts (
 	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
 	network VARCHAR(20) NOT NULL,
 	handle VARCHAR(320) NOT NULL,
-	display VARCHAR(320) NOT NULL DEFAULT '',
 	service_url VARCHAR(2000) NOT NULL,
 	status VARCHAR(20) NOT NULL,
 	credentials {{text}} NOT NULL,

@@ -129,6 +129,12 @@ func TestConnectBlueskyAccount(t *testing.T) {
 	require.NotContains(t, string(plain), acct.Password, "the app password is never kept")
 	_, err = box.Open(a.Credentials, []byte("acc_other"))
 	require.ErrorIs(t, err, secrets.ErrOpen, "sealed for this account only")
+	// The kept session is enough to go on without the password: the PDS refreshes it.
+	bc, err := bluesky.New(outbound.NewClient(policy, outbound.Options{}), a.ServiceURL)
+	require.NoError(t, err)
+	bc.Resume(sess)
+	require.NoError(t, bc.Refresh(ctx))
+	require.NotEqual(t, sess.RefreshJwt, bc.Session().RefreshJwt)
 
 	status, listed := call(editor, "GET", accounts, nil)
 	require.Equal(t, 200, status, listed)

@@ -122,6 +122,9 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/clients/:id/rules", listRules(svc))
 	v1.Post("/clients/:id/rules", createRule(svc))
 	v1.Delete("/clients/:id/rules/:rule", deleteRule(svc))
+	v1.Get("/clients/:id/accounts", listAccounts(svc))
+	v1.Post("/clients/:id/accounts", connectAccount(svc))
+	v1.Delete("/clients/:id/accounts/:account", deleteAccount(svc))
 	v1.Get("/clients/:id/contacts", listContacts(svc))
 	v1.Put("/clients/:id/contacts", setContacts(svc))
 	v1.Use(func(c *fiber.Ctx) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/worker"
@@ -32,7 +33,7 @@ import (
 type Config struct {
 	// Addr is where the HTTP server listens ("127.0.0.1:0" picks a port).
 	Addr string
-	// DataDir holds temporal.db, greenlight.db (unless DatabaseURL) and admin.key.
+	// DataDir holds temporal.db, greenlight.db (unless DatabaseURL), admin.key and secret.key.
 	DataDir string
 	// DatabaseURL, when set, keeps the app's records in PostgreSQL instead of SQLite.
 	DatabaseURL string
@@ -54,6 +55,9 @@ type Config struct {
 	ApproveRateLimit int
 	// Outbound lists the internal addresses webhooks and Slack may reach (none when nil).
 	Outbound *outbound.Policy
+	// Secrets seals connected accounts' credentials; when nil, a key is kept in
+	// DataDir/secret.key (created, mode 0600, on first start).
+	Secrets *secrets.Box
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -132,6 +136,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if s.AdminKey, s.NewAdminKey, err = adminKey(cfg); err != nil {
 		return nil, err
 	}
+	box := cfg.Secrets
+	if box == nil {
+		key, err := secrets.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "secret.key"))
+		if err != nil {
+			return nil, err
+		}
+		if box, err = secrets.Parse(key, ""); err != nil {
+			return nil, err
+		}
+	}
 	hash := greenlight.HashToken(s.AdminKey)
 	if err = s.Store.EnsureUser(ctx, &store.User{
 		ID: greenlight.NewID("usr_"), Email: AdminEmail, Name: "Admin", Role: string(greenlight.RoleAdmin), APIKeyHash: &hash,
@@ -167,7 +181,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box}
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

@@ -75,6 +75,11 @@ var routeAccess = map[string]access{
 	"GET /api/v1/clients/:id/contacts":            {who: everyone},
 	"PUT /api/v1/clients/:id/contacts":            {who: []string{"admin", "editor", "crisis_lead"}},
 
+	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
+	"GET /api/v1/clients/:id/accounts":             {who: everyone},
+	"POST /api/v1/clients/:id/accounts":            {who: editorRoles},
+	"DELETE /api/v1/clients/:id/accounts/:account": {who: editorRoles},
+
 	// Web pages (session cookie; forms carry the session's CSRF token).
 	"POST /logout":   {who: everyone},
 	"GET /board":     {who: everyone},

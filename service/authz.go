@@ -60,6 +60,9 @@ const (
 	ActRulesManage     Action = "manage trigger rules"
 	ActContactsRead    Action = "see crisis contacts"
 	ActContactsManage  Action = "manage crisis contacts"
+	ActAccountsList    Action = "list connected accounts"
+	ActAccountConnect  Action = "connect accounts"
+	ActAccountRemove   Action = "remove connected accounts"
 )
 
 // rule is who may do an action.
@@ -118,6 +121,10 @@ var policy = map[Action]rule{
 	ActRulesManage:    {roles: crisisLeads},
 	ActContactsRead:   {roles: everyone},
 	ActContactsManage: {roles: []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleCrisisLead, greenlight.RoleEditor}},
+
+	ActAccountsList:   {roles: everyone},
+	ActAccountConnect: {roles: editors},
+	ActAccountRemove:  {roles: editors},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -17,6 +18,7 @@ import (
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
+	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -32,6 +34,12 @@ type Service struct {
 	Log    *slog.Logger
 	// Outbound says which internal addresses webhook URLs may point to (none when nil).
 	Outbound *outbound.Policy
+	// HTTP is the shared outbound client (outbound.NewClient with Outbound) for calls to
+	// social networks; one is built from Outbound when nil.
+	HTTP *http.Client
+	// Secrets seals connected accounts' credentials; nil when GREENLIGHT_SECRET_KEY is not
+	// set, and then accounts cannot be connected.
+	Secrets *secrets.Box
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

@@ -378,6 +378,22 @@ CREATE INDEX rate_limits_window ON rate_limits (window_start);
 CREATE INDEX links_expires ON links (expires_at);
 CREATE INDEX dev_mails_sent ON dev_mails (sent_at);
 `},
+	{9, "connected accounts", `
+CREATE TABLE accounts (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	network VARCHAR(20) NOT NULL,
+	handle VARCHAR(320) NOT NULL,
+	service_url VARCHAR(2000) NOT NULL,
+	status VARCHAR(20) NOT NULL,
+	credentials {{text}} NOT NULL,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	last_error {{text}} NOT NULL DEFAULT '',
+	UNIQUE (client_id, network, handle)
+);
+`},
 }
 
 type schemaMigration struct {

@@ -31,6 +31,7 @@ import (
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/worker"
@@ -47,6 +48,7 @@ Usage:
   greenlight worker                                        run workflows and activities
   greenlight user create --email E --name N --role R [--clients id,id]
                                                            create a staff user, print its API key
+  greenlight accounts rekey                                reseal account credentials after a key rotation
   greenlight healthcheck URL                               exit 0 when URL answers 200 (containers)
   greenlight temporal [--data ./data] [--port 7233]        the embedded Temporal server alone (local setups)
   greenlight bench --url URL --key KEY [flags]             load a running stack; see BENCHMARKS.md
@@ -92,6 +94,14 @@ Flags:
   --name      display name
   --role      admin, editor, reviewer or crisis_lead
   --clients   comma-separated client ids the user is limited to (empty: all clients)
+`,
+	"accounts": `Usage: greenlight accounts rekey
+
+Seals again, under GREENLIGHT_SECRET_KEY, every connected account's credentials sealed under
+GREENLIGHT_SECRET_KEY_OLD, and prints how many it changed. Run it during a key rotation, after
+every api and worker runs with the new key and the old one as GREENLIGHT_SECRET_KEY_OLD;
+once it reports success, GREENLIGHT_SECRET_KEY_OLD can be removed. Safe to run again. Needs
+GREENLIGHT_DATABASE_URL and GREENLIGHT_SECRET_KEY.
 `,
 	"healthcheck": `Usage: greenlight healthcheck URL
 
@@ -216,6 +226,8 @@ func dispatch(cmd string, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(args)
+	case "accounts":
+		return runAccounts(ctx, args, env, stdout)
 	}
 	return usageError{fmt.Errorf("unknown command %q", cmd)}
 }
@@ -239,6 +251,8 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_APPROVE_RATE_LIMIT", "30", "requests per minute per IP on /approve"},
 	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs/CIDRs; behind them the client IP is the right-most X-Forwarded-For address not in the list"},
 	{"GREENLIGHT_OUTBOUND_ALLOW", "", "comma-separated hosts, IPs and CIDRs that webhooks and Slack may reach although internal (loopback, private, link-local…)"},
+	{"GREENLIGHT_SECRET_KEY", "", "32 random bytes in base64 or hex (openssl rand -base64 32) sealing connected accounts' credentials (api, worker: required once accounts exist; dev: generated in <data>/secret.key when empty)"},
+	{"GREENLIGHT_SECRET_KEY_OLD", "", "the previous GREENLIGHT_SECRET_KEY during a rotation: opens credentials it sealed until `greenlight accounts rekey` reseals them"},
 	{"GREENLIGHT_WEBHOOK_SECRET", "", "worker: HMAC key signing webhook bodies (X-Greenlight-Signature)"},
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
@@ -255,10 +269,11 @@ var envVars = []struct{ Name, Default, Help string }{
 
 // requiredFor lists the variables each production command cannot run without.
 var requiredFor = map[string][]string{
-	"migrate": {"GREENLIGHT_DATABASE_URL"},
-	"api":     {"GREENLIGHT_DATABASE_URL"},
-	"worker":  {"GREENLIGHT_DATABASE_URL", "GREENLIGHT_SMTP_URL", "GREENLIGHT_PUBLIC_URL"},
-	"user":    {"GREENLIGHT_DATABASE_URL"},
+	"migrate":  {"GREENLIGHT_DATABASE_URL"},
+	"api":      {"GREENLIGHT_DATABASE_URL"},
+	"worker":   {"GREENLIGHT_DATABASE_URL", "GREENLIGHT_SMTP_URL", "GREENLIGHT_PUBLIC_URL"},
+	"user":     {"GREENLIGHT_DATABASE_URL"},
+	"accounts": {"GREENLIGHT_DATABASE_URL", "GREENLIGHT_SECRET_KEY"},
 }
 
 // config is everything read from GREENLIGHT_* variables.
@@ -270,6 +285,7 @@ type config struct {
 	playbooksDir, slackWebhookURL                 string
 	trustedProxies                                []netip.Prefix
 	outbound                                      *outbound.Policy
+	secrets                                       *secrets.Box // nil when GREENLIGHT_SECRET_KEY is empty
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
@@ -301,6 +317,10 @@ func envConfig() config {
 	}
 	if c.outbound, err = outbound.ParsePolicy(getenv("GREENLIGHT_OUTBOUND_ALLOW")); err != nil {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_OUTBOUND_ALLOW: %w", err))
+	}
+	c.secrets, err = secretsConfig(getenv("GREENLIGHT_SECRET_KEY"), getenv("GREENLIGHT_SECRET_KEY_OLD"))
+	if err != nil {
+		c.errs = append(c.errs, err)
 	}
 	if c.timezone, err = time.LoadLocation(getenv("GREENLIGHT_TIMEZONE")); err != nil {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TIMEZONE: unknown zone %q", getenv("GREENLIGHT_TIMEZONE")))
@@ -430,7 +450,12 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log, Outbound: c.outbound}
+	box, err := secretBox(ctx, c, st)
+	if err != nil {
+		return err
+	}
+	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
+		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
@@ -457,6 +482,9 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer st.Close()
+	if _, err := secretBox(ctx, c, st); err != nil { // publishing will need it
+		return err
+	}
 	var sender mail.Sender = &mail.Catcher{Store: st}
 	if c.smtpURL != "catcher" {
 		if sender, err = mail.NewSMTP(c.smtpURL, c.mailFrom, c.agency); err != nil {

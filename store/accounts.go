@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/greenlight/greenlight"
+)
+
+// Account statuses.
+const (
+	// AccountActive: the credentials worked when last used.
+	AccountActive = "active"
+	// AccountPending: waiting for the user to finish an authorization (OAuth).
+	AccountPending = "pending"
+	// AccountNeedsReconnect: the network refused the credentials; a person must connect the
+	// account again.
+	AccountNeedsReconnect = "needs_reconnect"
+)
+
+// Account is a client's connected social network account. Credentials is the sealed
+// (encrypted) session or token, never in clear: the secrets package seals it with the
+// account's id as associated data. It never leaves the process in JSON.
+type Account struct {
+	ID          string    `json:"id"`
+	ClientID    string    `json:"client_id"`
+	Network     string    `json:"network"`
+	Handle      string    `json:"handle"`
+	ServiceURL  string    `json:"service_url"`
+	Status      string    `json:"status"`
+	Credentials string    `json:"-"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+// CreateAccount inserts a. An account with the same client, network and handle answers
+// ECONFLICT.
+func (s *Store) CreateAccount(ctx context.Context, a *Account) error {
+	if err := s.ctx(ctx).Create(a).Error; err != nil {
+		if isUnique(err) {
+			return greenlight.Errorf(greenlight.ECONFLICT, "handle: %s is already connected to this client", a.Handle)
+		}
+		return wrap(err, "create account")
+	}
+	return nil
+}
+
+// Account returns an account, or ENOTFOUND.
+func (s *Store) Account(ctx context.Context, id string) (*Account, error) {
+	var a Account
+	if err := s.ctx(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
+		return nil, wrap(err, "account")
+	}
+	return &a, nil
+}
+
+// AccountByHandle returns the client's account on network with handle, or ENOTFOUND.
+func (s *Store) AccountByHandle(ctx context.Context, clientID, network, handle string) (*Account, error) {
+	var a Account
+	if err := s.ctx(ctx).Where("client_id = ? AND network = ? AND handle = ?", clientID, network, handle).Take(&a).Error; err != nil {
+		return nil, wrap(err, "account")
+	}
+	return &a, nil
+}
+
+// ListAccounts returns a client's accounts, oldest first.
+func (s *Store) ListAccounts(ctx context.Context, clientID string) ([]Account, error) {
+	out := []Account{}
+	err := s.ctx(ctx).Where("client_id = ?", clientID).Order("id").Find(&out).Error
+	return out, wrap(err, "list accounts")
+}
+
+// DeleteAccount removes a client's account; ENOTFOUND when the client has no such account.
+func (s *Store) DeleteAccount(ctx context.Context, clientID, id string) error {
+	res := s.ctx(ctx).Where("id = ? AND client_id = ?", id, clientID).Delete(&Account{})
+	if res.Error != nil {
+		return wrap(res.Error, "delete account")
+	}
+	if res.RowsAffected == 0 {
+		return greenlight.Errorf(greenlight.ENOTFOUND, "account not found")
+	}
+	return nil
+}
+
+// SaveAccountCredentials replaces an account's sealed credentials and status (a new
+// session, a reconnection, a rekey), clearing its last error; ENOTFOUND when it is gone.
+func (s *Store) SaveAccountCredentials(ctx context.Context, id, credentials, status string, at time.Time) error {
+	return s.updateAccount(ctx, id, map[string]any{
+		"credentials": credentials, "status": status, "last_error": "", "updated_at": at.UTC(),
+	})
+}
+
+// ResealAccount replaces an account's credentials with the same credentials sealed under
+// another key, only if they are still old (a session refreshed meanwhile is kept); it
+// reports whether it replaced them. Status, error and times are left as they are.
+func (s *Store) ResealAccount(ctx context.Context, id, old, resealed string) (bool, error) {
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ? AND credentials = ?", id, old).Update("credentials", resealed)
+	return res.RowsAffected == 1, wrap(res.Error, "reseal account")
+}
+
+// SetAccountStatus records an account's status and the error that caused it (empty when
+// none); ENOTFOUND when it is gone.
+func (s *Store) SetAccountStatus(ctx context.Context, id, status, lastError string, at time.Time) error {
+	return s.updateAccount(ctx, id, map[string]any{"status": status, "last_error": lastError, "updated_at": at.UTC()})
+}
+
+func (s *Store) updateAccount(ctx context.Context, id string, cols map[string]any) error {
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ?", id).Updates(cols)
+	if res.Error != nil {
+		return wrap(res.Error, "update account")
+	}
+	if res.RowsAffected == 0 {
+		return greenlight.Errorf(greenlight.ENOTFOUND, "account not found")
+	}
+	return nil
+}
+
+// CountAccounts returns how many accounts exist, of every client.
+func (s *Store) CountAccounts(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.ctx(ctx).Model(&Account{}).Count(&n).Error
+	return n, wrap(err, "count accounts")
+}
+
+// EachAccount calls f with every account, in id order, a page at a time; f's error stops
+// the walk and is returned.
+func (s *Store) EachAccount(ctx context.Context, f func(*Account) error) error {
+	after := ""
+	for {
+		var page []Account
+		if err := s.ctx(ctx).Where("id > ?", after).Order("id").Limit(100).Find(&page).Error; err != nil {
+			return wrap(err, "list accounts")
+		}
+		for i := range page {
+			if err := f(&page[i]); err != nil {
+				return err
+			}
+		}
+		if len(page) < 100 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

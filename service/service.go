@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/store"
@@ -30,6 +31,8 @@ type Service struct {
 	// Agency is the agency's name in reports and on client pages.
 	Agency string
 	Log    *slog.Logger
+	// Library keeps uploaded media files (uploads are refused when nil).
+	Library *media.Library
 	// Outbound says which internal addresses webhook URLs may point to (none when nil).
 	Outbound *outbound.Policy
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -75,19 +76,21 @@ func toMedia(svc *service.Service, publicURL string, m *store.Media) mediaJSON {
 // media, 200 with the existing one when the client already has this file.
 func uploadMedia(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		fh, err := c.FormFile("file")
-		if err != nil {
-			if errors.Is(err, fasthttp.ErrMissingFile) {
-				return greenlight.Errorf(greenlight.EINVALID, "file: missing")
+		open := func() (string, io.ReadCloser, error) {
+			fh, err := c.FormFile("file")
+			if err != nil {
+				if errors.Is(err, fasthttp.ErrMissingFile) {
+					return "", nil, greenlight.Errorf(greenlight.EINVALID, "file: missing")
+				}
+				return "", nil, greenlight.Errorf(greenlight.EINVALID, "file: missing (send multipart/form-data with the file in the field \"file\")")
 			}
-			return greenlight.Errorf(greenlight.EINVALID, "file: missing (send multipart/form-data with the file in the field \"file\")")
+			f, err := fh.Open()
+			if err != nil {
+				return "", nil, err
+			}
+			return fh.Filename, f, nil
 		}
-		f, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		m, created, err := svc.UploadMedia(c.UserContext(), currentUser(c), c.Params("id"), fh.Filename, f)
+		m, created, err := svc.UploadMedia(c.UserContext(), currentUser(c), c.Params("id"), open)
 		if err != nil {
 			return err
 		}

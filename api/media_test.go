@@ -191,6 +191,7 @@ func TestMediaUpload(t *testing.T) {
 				{"no file field", "glk_editor", "", "", nil, 422, "file: missing"},
 				{"over the media limit", "glk_editor", "file", "big.png", append(append([]byte{}, pic...), make([]byte, testMediaMax)...), 422, "file: larger than 2 MB"},
 				{"reviewers do not upload", "glk_reviewer", "file", "a.png", pic, 403, "cannot upload media"},
+				{"a refusal comes before the file", "glk_reviewer", "", "", nil, 403, "cannot upload media"},
 				{"other client's", "glk_outsider", "file", "a.png", pic, 404, "client not found"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
@@ -54,6 +55,10 @@ type Config struct {
 	ApproveRateLimit int
 	// Outbound lists the internal addresses webhooks and Slack may reach (none when nil).
 	Outbound *outbound.Policy
+	// MediaDir keeps uploaded media (default DataDir/media); MediaMaxBytes is the largest
+	// upload (default media.DefaultMaxBytes).
+	MediaDir      string
+	MediaMaxBytes int64
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -166,8 +171,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	mediaDir := cfg.MediaDir
+	if mediaDir == "" {
+		mediaDir = filepath.Join(cfg.DataDir, "media")
+	}
+	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
+	if err != nil {
+		return nil, err
+	}
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, Library: lib}
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

@@ -74,6 +74,8 @@ var routeAccess = map[string]access{
 	"DELETE /api/v1/clients/:id/rules/:rule":      {who: leadRoles},
 	"GET /api/v1/clients/:id/contacts":            {who: everyone},
 	"PUT /api/v1/clients/:id/contacts":            {who: []string{"admin", "editor", "crisis_lead"}},
+	"POST /api/v1/clients/:id/media":              {who: editorRoles},
+	"GET /api/v1/media/:id":                       {who: everyone},
 
 	// Web pages (session cookie; forms carry the session's CSRF token).
 	"POST /logout":   {who: everyone},
@@ -116,6 +118,8 @@ var routeAccess = map[string]access{
 	"GET /healthz":               {public: true},
 	"GET /readyz":                {public: true},
 	"GET /approve/:token":        {public: true},
+	"GET /media/:id/file":        {public: true}, // the signed URL is the credential
+	"GET /media/:id/thumb":       {public: true},
 	"POST /approve/:token":       {public: true},
 	"GET /dev/mail.json":         {public: true},
 	"GET /dev/mail":              {public: true},

@@ -2,6 +2,7 @@ package media
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greenlight/greenlight"
@@ -147,4 +149,57 @@ func (l *Library) sign(path, exp string) string {
 	m := hmac.New(sha256.New, l.key)
 	m.Write([]byte("greenlight media url\n" + path + "\n" + exp))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// keyFile is the URL signing key's file in the media directory, until a key is configured.
+const keyFile = ".url-signing.key"
+
+// Open opens the library in dir with the URL signing key kept in dir (created once, 0600):
+// every process serving the same directory (API replicas share it for the files anyway)
+// signs with the same key, and URLs survive restarts.
+func Open(dir string, maxBytes int64) (*Library, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("media directory: %w", err)
+	}
+	path := filepath.Join(dir, keyFile)
+	key, err := readKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			return nil, err
+		}
+		f, cerr := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case cerr == nil:
+			_, werr := f.Write([]byte(hex.EncodeToString(buf) + "\n"))
+			if cerr := f.Close(); werr == nil {
+				werr = cerr
+			}
+			if werr != nil {
+				return nil, fmt.Errorf("write media signing key: %w", werr)
+			}
+		case !errors.Is(cerr, fs.ErrExist): // else another process created it first: read it
+			return nil, fmt.Errorf("write media signing key: %w", cerr)
+		}
+		key, err = readKey(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return New(dir, maxBytes, key)
+}
+
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read media signing key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < 32 {
+		return nil, fmt.Errorf("media signing key %s: not 64 hex digits", path)
+	}
+	return key, nil
 }

@@ -298,3 +298,22 @@ func TestSignedURLs(t *testing.T) {
 	_, err = media.New(t.TempDir(), 0, []byte("short"))
 	require.Error(t, err, "a short key is refused")
 }
+
+func TestOpenKeepsOneKeyPerDirectory(t *testing.T) {
+	dir := t.TempDir()
+	a, err := media.Open(dir, 0)
+	require.NoError(t, err)
+	b, err := media.Open(dir, 0)
+	require.NoError(t, err)
+	now := time.Now()
+	path, query, _ := strings.Cut(a.SignURL("/media/med_a/file", now.Add(time.Minute)), "?")
+	vals := map[string]string{}
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		vals[k] = v
+	}
+	require.NoError(t, b.Verify(path, vals["exp"], vals["sig"], now), "a second process on the same directory verifies the first one's URLs")
+	c, err := media.Open(t.TempDir(), 0)
+	require.NoError(t, err)
+	require.Error(t, c.Verify(path, vals["exp"], vals["sig"], now), "another directory has another key")
+}

@@ -16,16 +16,25 @@ import (
 // MediaURLTTL is how long a signed media URL works.
 const MediaURLTTL = 24 * time.Hour
 
+// Upload opens an uploaded file: its name (display only) and its bytes. It is called only
+// once the actor may upload, so a refused request never gets to a complaint about the file.
+type Upload func() (filename string, r io.ReadCloser, err error)
+
 // UploadMedia checks an upload (type from the bytes, metadata stripped, see package media),
 // stores it and records it in the client's library. Uploading the same file again for the
 // same client returns the existing media and created false.
-func (s *Service) UploadMedia(ctx context.Context, actor *store.User, clientID, filename string, r io.Reader) (m *store.Media, created bool, err error) {
+func (s *Service) UploadMedia(ctx context.Context, actor *store.User, clientID string, open Upload) (m *store.Media, created bool, err error) {
 	if _, err := s.loadClient(ctx, actor, ActMediaUpload, clientID); err != nil {
 		return nil, false, err
 	}
 	if s.Library == nil {
 		return nil, false, greenlight.Errorf(greenlight.EUNAVAILABLE, "media uploads are not configured")
 	}
+	filename, r, err := open()
+	if err != nil {
+		return nil, false, err
+	}
+	defer r.Close()
 	f, err := s.Library.Read(r)
 	if err != nil {
 		return nil, false, err

@@ -41,7 +41,10 @@ const (
 	ThumbWidth = 320
 )
 
-// ErrNotAccepted is the message for bytes of any other type.
+// decoding limits how many images are decoded at once in this process.
+var decoding = make(chan struct{}, 2)
+
+// notAccepted is the message for bytes of any other type.
 const notAccepted = "file: not an image or video we accept (JPEG, PNG, WebP, GIF, MP4)"
 
 // File is an upload once checked: the bytes to store (metadata removed), what they are and
@@ -93,8 +96,9 @@ func Read(r io.Reader, max int64) (*File, error) {
 
 // Process checks an upload: its type is sniffed from the bytes (never its name), images
 // are decoded whole (a damaged or truncated one is refused), metadata that can locate or
-// identify someone is removed (JPEG APP1/APP13/comments keeping only the orientation, PNG
-// text and eXIf chunks, WebP EXIF and XMP chunks, MP4 user data boxes), and images get a
+// identify someone is removed without re-encoding (JPEG APP1/APP13/comments keeping only
+// the orientation, PNG text and eXIf chunks, WebP EXIF and XMP chunks, GIF comments and
+// XMP, MP4 user data boxes), and images get a
 // thumbnail. Every refusal is EINVALID with a message naming the problem.
 func Process(b []byte, max int64) (*File, error) {
 	if max <= 0 {
@@ -191,8 +195,7 @@ func processImage(f *File, b []byte) error {
 		data, err = stripWebP(b)
 		decode, config = webp.Decode, webp.DecodeConfig
 	case GIF:
-		// GIF keeps its bytes: it has no EXIF; comment and XMP extensions are left (see
-		// the package's limits in the README).
+		data, err = stripGIF(b)
 		decode, config = gif.Decode, gif.DecodeConfig
 	}
 	if err != nil {
@@ -208,6 +211,9 @@ func processImage(f *File, b []byte) error {
 	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return invalid("file: %d×%d pixels is more than we accept (%d megapixels)", cfg.Width, cfg.Height, MaxPixels/1_000_000)
 	}
+	// Decoding takes up to 4 bytes a pixel: at most two at a time bounds the memory.
+	decoding <- struct{}{}
+	defer func() { <-decoding }()
 	img, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return damaged(f.ContentType)

@@ -317,3 +317,29 @@ func TestOpenKeepsOneKeyPerDirectory(t *testing.T) {
 	require.NoError(t, err)
 	require.Error(t, c.Verify(path, vals["exp"], vals["sig"], now), "another directory has another key")
 }
+
+func TestGIFMetadataIsDropped(t *testing.T) {
+	// An animated GIF: two frames, looping forever.
+	pal := []color.Color{color.Black, color.White}
+	frames := []*image.Paletted{image.NewPaletted(image.Rect(0, 0, 8, 8), pal), image.NewPaletted(image.Rect(0, 0, 8, 8), pal)}
+	frames[1].SetColorIndex(1, 1, 1)
+	var b bytes.Buffer
+	require.NoError(t, gif.EncodeAll(&b, &gif.GIF{Image: frames, Delay: []int{10, 10}, LoopCount: 0}))
+	src := b.Bytes()
+	at := 13
+	if src[10]&0x80 != 0 {
+		at += 3 << (int(src[10]&0x07) + 1)
+	}
+	comment := append(append([]byte{0x21, 0xFE, byte(len(gpsMarker))}, gpsMarker...), 0)
+	xmp := append(append([]byte{0x21, 0xFF, 11}, "XMP DataXMP"...), byte(len(gpsMarker)))
+	xmp = append(append(xmp, gpsMarker...), 0)
+	withMeta := append(append(append(append([]byte{}, src[:at]...), comment...), xmp...), src[at:]...)
+
+	f, err := media.Process(withMeta, 0)
+	require.NoError(t, err)
+	require.NotContains(t, string(f.Data), gpsMarker)
+	require.Equal(t, src, f.Data, "the rest, loop count included, is kept byte for byte")
+	all, err := gif.DecodeAll(bytes.NewReader(f.Data))
+	require.NoError(t, err)
+	require.Len(t, all.Image, 2)
+}

@@ -318,3 +318,80 @@ func tkhdSize(p []byte) (int, int) {
 	}
 	return int(binary.BigEndian.Uint32(p[len(p)-8:]) >> 16), int(binary.BigEndian.Uint32(p[len(p)-4:]) >> 16)
 }
+
+// stripGIF drops comment extensions and application extensions other than the looping
+// ones (XMP travels in an application extension), block by block without re-encoding,
+// and anything after the trailer.
+func stripGIF(b []byte) ([]byte, error) {
+	bad := damaged(GIF)
+	if len(b) < 13 {
+		return nil, bad
+	}
+	i := 13
+	if b[10]&0x80 != 0 { // global colour table
+		i += 3 << (int(b[10]&0x07) + 1)
+	}
+	if i > len(b) {
+		return nil, bad
+	}
+	out := append([]byte(nil), b[:i]...)
+	// subBlocks returns the end of the data sub-blocks starting at j.
+	subBlocks := func(j int) (int, bool) {
+		for {
+			if j >= len(b) {
+				return 0, false
+			}
+			n := int(b[j])
+			j++
+			if n == 0 {
+				return j, true
+			}
+			j += n
+		}
+	}
+	for {
+		if i >= len(b) {
+			return nil, bad
+		}
+		switch b[i] {
+		case 0x3B: // trailer
+			return append(out, 0x3B), nil
+		case 0x21: // extension: label, then sub-blocks
+			if i+2 > len(b) {
+				return nil, bad
+			}
+			end, ok := subBlocks(i + 2)
+			if !ok {
+				return nil, bad
+			}
+			keep := true
+			switch b[i+1] {
+			case 0xFE: // comment
+				keep = false
+			case 0xFF: // application: keep only the loop count
+				app := b[i+2 : min(end, i+14)]
+				keep = bytes.Contains(app, []byte("NETSCAPE2.0")) || bytes.Contains(app, []byte("ANIMEXTS1.0"))
+			}
+			if keep {
+				out = append(out, b[i:end]...)
+			}
+			i = end
+		case 0x2C: // image: descriptor, local colour table, LZW code size, sub-blocks
+			j := i + 10
+			if j > len(b) {
+				return nil, bad
+			}
+			if b[i+9]&0x80 != 0 {
+				j += 3 << (int(b[i+9]&0x07) + 1)
+			}
+			end, ok := subBlocks(j + 1)
+			if !ok {
+				return nil, bad
+			}
+			out = append(out, b[i:end]...)
+			i = end
+		default:
+			return nil, bad
+		}
+	}
+}

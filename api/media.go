@@ -135,12 +135,73 @@ func serveMedia(svc *service.Service, variant string) fiber.Handler {
 		if t, err := strconv.ParseInt(exp, 10, 64); err == nil {
 			maxAge = min(max(t-time.Now().Unix(), 0), 86400)
 		}
+		etag := `"` + sha + `"`
 		c.Set(fiber.HeaderContentType, ct)
 		c.Set("X-Content-Type-Options", "nosniff")
 		c.Set(fiber.HeaderCacheControl, "private, max-age="+strconv.FormatInt(maxAge, 10))
-		c.Set(fiber.HeaderETag, `"`+sha+`"`)
+		c.Set(fiber.HeaderETag, etag)
+		c.Set(fiber.HeaderAcceptRanges, "bytes")
 		c.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 		c.Set("Referrer-Policy", "no-referrer")
-		return c.SendStream(f, int(st.Size()))
+		if c.Get(fiber.HeaderIfNoneMatch) == etag {
+			f.Close()
+			return c.SendStatus(fiber.StatusNotModified)
+		}
+		size := st.Size()
+		start, end, ranged, ok := byteRange(c.Get(fiber.HeaderRange), size)
+		if !ranged {
+			return c.SendStream(f, int(size)) // fasthttp closes f once sent
+		}
+		if !ok {
+			f.Close()
+			c.Set(fiber.HeaderContentRange, "bytes */"+strconv.FormatInt(size, 10))
+			return c.Status(fiber.StatusRequestedRangeNotSatisfiable).JSON(fiber.Map{"error": fiber.Map{"code": greenlight.EINVALID, "message": "range: not satisfiable"}})
+		}
+		if _, err := f.Seek(start, io.SeekStart); err != nil {
+			f.Close()
+			return err
+		}
+		n := end - start + 1
+		c.Set(fiber.HeaderContentRange, "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
+		c.Status(fiber.StatusPartialContent)
+		return c.SendStream(struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(f, n), f}, int(n))
+	}
+}
+
+// byteRange reads a Range header of one range ("bytes=a-b", "bytes=a-", "bytes=-n")
+// against size: ranged is false when there is none to honour (absent, several ranges, not
+// bytes), which sends the whole file; ok is false when it is not satisfiable (416).
+func byteRange(h string, size int64) (start, end int64, ranged, ok bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false, false
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, true, false
+	}
+	var err error
+	switch {
+	case a == "": // the last b bytes
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 || size == 0 {
+			return 0, 0, true, false
+		}
+		return max(size-n, 0), size - 1, true, true
+	default:
+		if start, err = strconv.ParseInt(a, 10, 64); err != nil || start < 0 || start >= size {
+			return 0, 0, true, false
+		}
+		end = size - 1
+		if b != "" {
+			if end, err = strconv.ParseInt(b, 10, 64); err != nil || end < start {
+				return 0, 0, true, false
+			}
+			end = min(end, size-1)
+		}
+		return start, end, true, true
 	}
 }

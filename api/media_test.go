@@ -162,6 +162,25 @@ func TestMediaUpload(t *testing.T) {
 			require.EqualValues(t, first.Size, len(b))
 			require.Equal(t, pic, b, "a PNG without metadata is stored as is")
 
+			ranged := func(h string) (int, http.Header, []byte) {
+				req := httptest.NewRequest("GET", u.RequestURI(), nil)
+				req.Header.Set("Range", h)
+				return send(req)
+			}
+			status, hdr, b = ranged("bytes=8-15")
+			require.Equal(t, 206, status, "players seek with ranges")
+			require.Equal(t, pic[8:16], b)
+			require.Equal(t, fmt.Sprintf("bytes 8-15/%d", len(pic)), hdr.Get("Content-Range"))
+			status, _, b = ranged("bytes=-4")
+			require.Equal(t, 206, status)
+			require.Equal(t, pic[len(pic)-4:], b)
+			status, _, _ = ranged(fmt.Sprintf("bytes=%d-", len(pic)))
+			require.Equal(t, 416, status)
+			req := httptest.NewRequest("GET", u.RequestURI(), nil)
+			req.Header.Set("If-None-Match", `"`+first.SHA256+`"`)
+			status, _, _ = send(req)
+			require.Equal(t, 304, status)
+
 			tu, err := url.Parse(first.ThumbnailURL)
 			require.NoError(t, err)
 			status, hdr, b = get("", tu.RequestURI())

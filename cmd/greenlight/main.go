@@ -449,7 +449,13 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	lib, err := media.Open(c.mediaDirIn(c.dataDir), c.mediaMaxBytes)
 	if err != nil {
-		return err
+		if c.mediaDir != "" {
+			return fmt.Errorf("GREENLIGHT_MEDIA_DIR: %w", err)
+		}
+		// The default under the data directory may not be writable in a container: run
+		// without uploads rather than not at all, and say how to turn them on.
+		log.Warn("media uploads disabled: set GREENLIGHT_MEDIA_DIR to a writable directory shared by the API replicas", "error", err)
+		lib = nil
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log, Outbound: c.outbound, Library: lib}
 	app := api.New(api.Config{

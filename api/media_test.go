@@ -255,3 +255,24 @@ func TestMediaUpload(t *testing.T) {
 		})
 	})
 }
+
+func TestMediaUploadsDisabledWithoutLibrary(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		app := newApp(t, st, 30)
+		c := &store.Client{ID: greenlight.NewID("cli_"), Name: "brand", ApprovalPolicy: greenlight.PolicyAny, CreatedAt: time.Now().UTC()}
+		require.NoError(t, st.CreateClient(ctx, c))
+		h := greenlight.HashToken("glk_admin")
+		require.NoError(t, st.CreateUser(ctx, &store.User{ID: greenlight.NewID("usr_"), Email: "a@agency.test", Name: "A", Role: string(greenlight.RoleAdmin), APIKeyHash: &h, CreatedAt: time.Now().UTC()}))
+		ct, body := multipartBody(t, "file", "a.png", testPNG(t))
+		req := httptest.NewRequest("POST", "/api/v1/clients/"+c.ID+"/media", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer glk_admin")
+		req.Header.Set("Content-Type", ct)
+		resp, err := app.Test(req, -1)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, 503, resp.StatusCode, string(b))
+		require.Contains(t, string(b), "media uploads are not configured")
+	})
+}

@@ -73,7 +73,7 @@ func New(cfg Config) *fiber.App {
 	fcfg := fiber.Config{
 		AppName:               "greenlight",
 		ErrorHandler:          ErrorHandler(cfg.Log),
-		BodyLimit:             1 << 20,
+		BodyLimit:             jsonBodyLimit,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
@@ -88,6 +88,9 @@ func New(cfg Config) *fiber.App {
 		fcfg.TrustedProxies = append(fcfg.TrustedProxies, p.String())
 	}
 	app := fiber.New(fcfg)
+	if cfg.Service != nil && cfg.Service.Library != nil {
+		app.Server().HeaderReceived = bodyLimits(cfg.Service.Library.MaxBytes())
+	}
 	app.Use(clientIPs(cfg.TrustedProxies), recoverer(cfg.Log), securityHeaders)
 
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))
@@ -127,9 +130,15 @@ func New(cfg Config) *fiber.App {
 	v1.Delete("/clients/:id/accounts/:account", deleteAccount(svc))
 	v1.Get("/clients/:id/contacts", listContacts(svc))
 	v1.Put("/clients/:id/contacts", setContacts(svc))
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	v1.Post("/clients/:id/media", uploadMedia(svc, publicURL))
+	v1.Get("/media/:id", getMedia(svc, publicURL))
 	v1.Use(func(c *fiber.Ctx) error {
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
+
+	app.Get("/media/:id/file", serveMedia(svc, "file"))
+	app.Get("/media/:id/thumb", serveMedia(svc, "thumb"))
 
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))

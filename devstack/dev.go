@@ -20,6 +20,7 @@ import (
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
@@ -58,6 +59,10 @@ type Config struct {
 	// Secrets seals connected accounts' credentials; when nil, a key is kept in
 	// DataDir/secret.key (created, mode 0600, on first start).
 	Secrets *secrets.Box
+	// MediaDir keeps uploaded media (default DataDir/media); MediaMaxBytes is the largest
+	// upload (default media.DefaultMaxBytes).
+	MediaDir      string
+	MediaMaxBytes int64
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -180,8 +185,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	mediaDir := cfg.MediaDir
+	if mediaDir == "" {
+		mediaDir = filepath.Join(cfg.DataDir, "media")
+	}
+	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
+	if err != nil {
+		return nil, err
+	}
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib}
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

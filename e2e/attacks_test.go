@@ -74,6 +74,8 @@ var routeAccess = map[string]access{
 	"DELETE /api/v1/clients/:id/rules/:rule":      {who: leadRoles},
 	"GET /api/v1/clients/:id/contacts":            {who: everyone},
 	"PUT /api/v1/clients/:id/contacts":            {who: []string{"admin", "editor", "crisis_lead"}},
+	"POST /api/v1/clients/:id/media":              {who: editorRoles},
+	"GET /api/v1/media/:id":                       {who: everyone},
 
 	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
 	"GET /api/v1/clients/:id/accounts":             {who: everyone},
@@ -121,6 +123,8 @@ var routeAccess = map[string]access{
 	"GET /healthz":               {public: true},
 	"GET /readyz":                {public: true},
 	"GET /approve/:token":        {public: true},
+	"GET /media/:id/file":        {public: true}, // the signed URL is the credential
+	"GET /media/:id/thumb":       {public: true},
 	"POST /approve/:token":       {public: true},
 	"GET /dev/mail.json":         {public: true},
 	"GET /dev/mail":              {public: true},

@@ -63,6 +63,8 @@ const (
 	ActAccountsList    Action = "list connected accounts"
 	ActAccountConnect  Action = "connect accounts"
 	ActAccountRemove   Action = "remove connected accounts"
+	ActMediaUpload     Action = "upload media"
+	ActMediaRead       Action = "see media"
 )
 
 // rule is who may do an action.
@@ -125,6 +127,8 @@ var policy = map[Action]rule{
 	ActAccountsList:   {roles: everyone},
 	ActAccountConnect: {roles: editors},
 	ActAccountRemove:  {roles: editors},
+	ActMediaUpload:    {roles: editors},
+	ActMediaRead:      {roles: everyone},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role
@@ -266,6 +270,20 @@ func (s *Service) loadCrisis(ctx context.Context, actor *store.User, act Action,
 		return nil, err
 	}
 	return c, authorize(actor, act, onClient("crisis", c.ClientID))
+}
+
+func (s *Service) loadMedia(ctx context.Context, actor *store.User, act Action, id string) (*store.Media, error) {
+	if err := authorize(actor, act, Resource{}); err != nil {
+		return nil, err
+	}
+	if !greenlight.ValidID("med_", id) {
+		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "media not found")
+	}
+	m, err := s.Store.Media(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return m, authorize(actor, act, onClient("media", m.ClientID))
 }
 
 // loadClient checks scope before reading: whether a client outside it exists is not told.

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/secrets"
@@ -32,6 +33,8 @@ type Service struct {
 	// Agency is the agency's name in reports and on client pages.
 	Agency string
 	Log    *slog.Logger
+	// Library keeps uploaded media files (uploads are refused when nil).
+	Library *media.Library
 	// Outbound says which internal addresses webhook URLs may point to (none when nil).
 	Outbound *outbound.Policy
 	// HTTP is the shared outbound client (outbound.NewClient with Outbound) for calls to

@@ -378,6 +378,24 @@ CREATE INDEX rate_limits_window ON rate_limits (window_start);
 CREATE INDEX links_expires ON links (expires_at);
 CREATE INDEX dev_mails_sent ON dev_mails (sent_at);
 `},
+	{8, "media library", `
+CREATE TABLE media (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id),
+	sha256 VARCHAR(64) NOT NULL,
+	content_type VARCHAR(100) NOT NULL,
+	size {{bigint}} NOT NULL,
+	width INTEGER NOT NULL DEFAULT 0,
+	height INTEGER NOT NULL DEFAULT 0,
+	duration_ms {{bigint}},
+	thumb_sha256 VARCHAR(64) NOT NULL DEFAULT '',
+	filename VARCHAR(300) NOT NULL DEFAULT '',
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	UNIQUE (client_id, sha256)
+);
+CREATE INDEX media_client_id ON media (client_id, id);
+`},
 	{9, "connected accounts", `
 CREATE TABLE accounts (
 	id VARCHAR(40) PRIMARY KEY,

@@ -28,6 +28,7 @@ import (
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
@@ -257,6 +258,8 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
+	{"GREENLIGHT_MEDIA_DIR", "", "dev, api: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
+	{"GREENLIGHT_MEDIA_MAX_BYTES", strconv.Itoa(media.DefaultMaxBytes), "largest media upload in bytes; images are also limited to 10 MiB"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
 	{"GREENLIGHT_RETENTION_SESSIONS", "0s", "worker, dev: how long web sessions are kept after they expired"},
@@ -289,6 +292,8 @@ type config struct {
 	linkTTL                                       time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
+	mediaDir                                      string
+	mediaMaxBytes                                 int64
 	retention                                     worker.RetentionConfig
 	errs                                          []error
 }
@@ -334,8 +339,20 @@ func envConfig() config {
 	if c.temporalPort, err = strconv.Atoi(getenv("GREENLIGHT_TEMPORAL_PORT")); err != nil || c.temporalPort < 0 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: must be a port number"))
 	}
+	c.mediaDir = getenv("GREENLIGHT_MEDIA_DIR")
+	if c.mediaMaxBytes, err = strconv.ParseInt(getenv("GREENLIGHT_MEDIA_MAX_BYTES"), 10, 64); err != nil || c.mediaMaxBytes < 1 {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_MEDIA_MAX_BYTES: must be a positive number of bytes"))
+	}
 	c.retention = retentionConfig(&c.errs)
 	return c
+}
+
+// mediaDirIn is GREENLIGHT_MEDIA_DIR, or media/ in dataDir when it is not set.
+func (c config) mediaDirIn(dataDir string) string {
+	if c.mediaDir != "" {
+		return c.mediaDir
+	}
+	return filepath.Join(dataDir, "media")
 }
 
 // retentionConfig reads the GREENLIGHT_RETENTION_* variables, adding what is wrong to errs.
@@ -454,8 +471,18 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	lib, err := media.Open(c.mediaDirIn(c.dataDir), c.mediaMaxBytes)
+	if err != nil {
+		if c.mediaDir != "" {
+			return fmt.Errorf("GREENLIGHT_MEDIA_DIR: %w", err)
+		}
+		// The default under the data directory may not be writable in a container: run
+		// without uploads rather than not at all, and say how to turn them on.
+		log.Warn("media uploads disabled: set GREENLIGHT_MEDIA_DIR to a writable directory shared by the API replicas", "error", err)
+		lib = nil
+	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
-		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box}
+		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,

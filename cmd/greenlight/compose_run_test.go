@@ -10,6 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	mathrand "math/rand/v2"
 	"mime"
@@ -61,6 +64,7 @@ type composeStack struct {
 	vars    map[string]string // NAME=value of a separate host or port setting → loopback value
 	apiAddr string
 	smtp    *smtptest.Server
+	volumes map[string]string // named volume → its directory, shared by the services mounting it
 }
 
 var (
@@ -253,12 +257,33 @@ func (c *composeStack) environ(service string) []string {
 			if vol.Type == types.VolumeTypeBind && v == vol.Target {
 				v = vol.Source // a path inside the container: the mounted file
 			}
+			if vol.Type == types.VolumeTypeVolume && (v == vol.Target || strings.HasPrefix(v, vol.Target+"/")) {
+				v = c.volume(vol.Source) + strings.TrimPrefix(v, vol.Target) // inside the named volume
+			}
 		}
 		v = c.rewrite(v)
 		require.False(c.t, unresolved.MatchString(v), "%s: %s=%s points at a service address no stand-in serves (wrong host or port?)", service, k, v)
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// volume is the directory standing in for a named volume: the same one for every service
+// that mounts it, created empty and writable like a new volume on the image's directory.
+func (c *composeStack) volume(name string) string {
+	c.t.Helper()
+	if c.volumes == nil {
+		c.volumes = map[string]string{}
+	}
+	if dir, ok := c.volumes[name]; ok {
+		return dir
+	}
+	_, declared := c.project.Volumes[name]
+	require.True(c.t, declared, "volume %s is declared in docker-compose.yml", name)
+	dir := filepath.Join(c.dir, "volumes", name)
+	require.NoError(c.t, os.MkdirAll(dir, 0o755))
+	c.volumes[name] = dir
+	return dir
 }
 
 // command is a service's compose command, which the image's entrypoint (/greenlight) runs.
@@ -442,6 +467,11 @@ func TestComposeStackPublishesAPost(t *testing.T) {
 	var client struct{ ID string }
 	c.must(201, "POST", "/api/v1/clients", adminKey, map[string]any{"name": "Brand", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Approver", "email": approver}}}, &client)
+
+	// Uploads land in the media volume compose mounts at the api's GREENLIGHT_MEDIA_DIR
+	// (uploads are disabled when that directory is not writable), and are served back.
+	uploadPNG(t, c, adminKey, client.ID)
+
 	keys := map[string]string{}
 	for _, role := range []string{"editor", "reviewer"} {
 		var u struct {
@@ -481,4 +511,69 @@ func TestComposeStackPublishesAPost(t *testing.T) {
 	require.True(t, ok, "the client's webhook received the publication")
 	require.True(t, signed, "signed with GREENLIGHT_WEBHOOK_SECRET from .env")
 	require.True(t, api.Alive() && worker.Alive(), "api and worker keep running")
+}
+
+// uploadPNG uploads a small PNG for client through the api and checks it is stored in the
+// directory of the named volume mounted at the api's GREENLIGHT_MEDIA_DIR, and served back
+// by its signed URL.
+func uploadPNG(t *testing.T, c *composeStack, key, clientID string) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			img.Set(x, y, color.RGBA{uint8(4 * x), uint8(5 * y), 7, 255})
+		}
+	}
+	var pic bytes.Buffer
+	require.NoError(t, png.Encode(&pic, img))
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	part, err := w.CreateFormFile("file", "logo.png")
+	require.NoError(t, err)
+	_, err = part.Write(pic.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	req, err := http.NewRequest("POST", "http://"+c.apiAddr+"/api/v1/clients/"+clientID+"/media", &body)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	require.NoError(t, err)
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "upload: %s", data)
+	var m struct {
+		ContentType string `json:"content_type"`
+		SHA256      string `json:"sha256"`
+		URL         string `json:"url"`
+	}
+	require.NoError(t, json.Unmarshal(data, &m))
+	require.Equal(t, "image/png", m.ContentType)
+
+	// The bytes are in the media volume, next to its URL-signing key.
+	var dir string
+	for _, v := range c.project.Services["api"].Volumes {
+		if v.Type == types.VolumeTypeVolume && v.Target == env(c.project.Services["api"])["GREENLIGHT_MEDIA_DIR"] {
+			dir = c.volume(v.Source)
+		}
+	}
+	require.NotEmpty(t, dir, "the api mounts a named volume at GREENLIGHT_MEDIA_DIR")
+	_, err = os.Stat(filepath.Join(dir, ".url-signing.key"))
+	require.NoError(t, err, "the signing key is in the media volume")
+	sum := sha256.Sum256(pic.Bytes())
+	var stored bool
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, rerr := os.ReadFile(path); rerr == nil && sha256.Sum256(b) == sum {
+				stored = true
+			}
+		}
+		return err
+	}))
+	require.True(t, stored, "the uploaded PNG is stored in the media volume %s", dir)
+
+	got := c.call("GET", c.rewrite(m.URL), "", nil)
+	require.Equal(t, http.StatusOK, got.status, "GET %s", m.URL)
+	require.Equal(t, pic.Bytes(), got.body)
 }

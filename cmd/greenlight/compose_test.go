@@ -206,7 +206,11 @@ func TestComposeSecretsComeFromEnvFile(t *testing.T) {
 	for k := range example {
 		require.True(t, strings.Contains(string(raw), "${"+k), ".env.example sets %s, which docker-compose.yml never reads", k)
 	}
-	for _, secret := range []string{"POSTGRES_PASSWORD", "GREENLIGHT_WEBHOOK_SECRET"} {
+	// The example key is a valid key (so a copied .env starts), but never the one in use:
+	// the comment says to replace it.
+	_, err = secretsConfig(example["GREENLIGHT_SECRET_KEY"], example["GREENLIGHT_SECRET_KEY_OLD"])
+	require.NoError(t, err, ".env.example's GREENLIGHT_SECRET_KEY is a valid 32-byte key")
+	for _, secret := range []string{"POSTGRES_PASSWORD", "GREENLIGHT_WEBHOOK_SECRET", "GREENLIGHT_SECRET_KEY"} {
 		t.Run(secret, func(t *testing.T) {
 			require.NotEmpty(t, example[secret])
 			require.False(t, strings.Contains(string(raw), example[secret]), "no literal secret in docker-compose.yml")
@@ -277,6 +281,49 @@ func TestComposeConfigurationAgrees(t *testing.T) {
 	smtp, err := url.Parse(worker["GREENLIGHT_SMTP_URL"])
 	require.NoError(t, err)
 	require.Equal(t, "mailpit:1025", smtp.Host, "with .env.example the worker sends to Mailpit's SMTP port")
+}
+
+// TestComposeSecretKeyAndMedia: api and worker open connected accounts with the same key
+// (and old key during a rotation), and share one named volume for the media library, at the
+// GREENLIGHT_MEDIA_DIR they are given; the image creates that directory owned by the user it
+// runs as, which is what a named volume's first mount copies.
+func TestComposeSecretKeyAndMedia(t *testing.T) {
+	p := mustLoadCompose(t)
+	api, worker := env(p.Services["api"]), env(p.Services["worker"])
+	for _, name := range []string{"GREENLIGHT_SECRET_KEY", "GREENLIGHT_SECRET_KEY_OLD", "GREENLIGHT_MEDIA_DIR"} {
+		_, ok := p.Services["api"].Environment[name]
+		require.True(t, ok, "api sets %s", name)
+		require.Equal(t, api[name], worker[name], "api and worker agree on %s", name)
+	}
+	require.NotEmpty(t, api["GREENLIGHT_SECRET_KEY"])
+	_, err := secretsConfig(api["GREENLIGHT_SECRET_KEY"], api["GREENLIGHT_SECRET_KEY_OLD"])
+	require.NoError(t, err)
+
+	dir := api["GREENLIGHT_MEDIA_DIR"]
+	require.True(t, filepath.IsAbs(dir), "GREENLIGHT_MEDIA_DIR is a path inside the container: %q", dir)
+	volumeAt := func(svc string) string {
+		for _, v := range p.Services[svc].Volumes {
+			if v.Target == dir {
+				require.Equal(t, types.VolumeTypeVolume, v.Type, "%s: %s is a named volume (it outlives the container)", svc, dir)
+				require.False(t, v.ReadOnly, "%s writes to %s", svc, dir)
+				return v.Source
+			}
+		}
+		t.Fatalf("%s mounts no volume at GREENLIGHT_MEDIA_DIR %s: uploads would go to the container's own filesystem", svc, dir)
+		return ""
+	}
+	vol := volumeAt("api")
+	require.Equal(t, vol, volumeAt("worker"), "api and worker share the media volume")
+	_, declared := p.Volumes[vol]
+	require.True(t, declared, "volume %s is declared", vol)
+
+	dockerfile, err := os.ReadFile(repoRoot + "/Dockerfile")
+	require.NoError(t, err)
+	require.Regexp(t, `(?m)^RUN mkdir -p /rootfs`+regexp.QuoteMeta(dir)+`$`, string(dockerfile), "the build stage creates the media directory")
+	require.Regexp(t, `(?m)^COPY --from=build --chown=65532:65532 /rootfs(\S*) (\S+)$`, string(dockerfile))
+	m := regexp.MustCompile(`(?m)^COPY --from=build --chown=65532:65532 /rootfs(\S*) (\S+)$`).FindStringSubmatch(string(dockerfile))
+	require.Equal(t, m[1], m[2], "copied to the same path")
+	require.True(t, dir == m[2] || strings.HasPrefix(dir, m[2]+"/"), "the image has %s owned by nonroot (65532)", dir)
 }
 
 func TestReadmeDocumentsEveryVariable(t *testing.T) {

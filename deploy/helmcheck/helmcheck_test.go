@@ -13,12 +13,14 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 )
@@ -44,14 +46,25 @@ var valueCases = []struct {
 	files []string
 	set   map[string]any
 }{
-	{name: "default"},
+	{name: "default", set: withSecretKey},
 	{name: "production example", files: []string{productionV}},
 	{name: "mTLS and metrics", set: map[string]any{
+		"secret":  map[string]any{"secretKey": testSecretKey},
 		"metrics": map[string]any{"enabled": true},
 		"temporal": map[string]any{"tls": map[string]any{"enabled": true, "existingSecret": "temporal-mtls",
 			"clientCert": true, "ca": true, "serverName": "temporal.internal"}},
 	}},
+	{name: "key rotation and existing media claim", set: map[string]any{
+		"secret": map[string]any{"secretKey": testSecretKey, "secretKeyOld": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+		"media":  map[string]any{"maxBytes": "10485760", "persistence": map[string]any{"existingClaim": "agency-media"}},
+	}},
 }
+
+// testSecretKey is a valid GREENLIGHT_SECRET_KEY (32 bytes, base64), which the default values
+// leave empty: the chart refuses to render without one.
+const testSecretKey = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA="
+
+var withSecretKey = map[string]any{"secret": map[string]any{"secretKey": testSecretKey}}
 
 func values(t *testing.T, files []string, set map[string]any) map[string]any {
 	t.Helper()
@@ -65,6 +78,16 @@ func values(t *testing.T, files []string, set map[string]any) map[string]any {
 		vals = chartutil.MergeTables(set, vals)
 	}
 	return vals
+}
+
+// TestChartRequiresSecretKey: like compose, the chart refuses to render its Secret without
+// a GREENLIGHT_SECRET_KEY rather than start api and worker without one.
+func TestChartRequiresSecretKey(t *testing.T) {
+	_, err := template(t, values(t, nil, nil))
+	require.ErrorContains(t, err, "secret.secretKey is required")
+	// With an existing Secret the key comes from it (key secret-key).
+	_, err = template(t, values(t, nil, map[string]any{"secret": map[string]any{"existingSecret": "mine"}}))
+	require.NoError(t, err)
 }
 
 func TestChartLints(t *testing.T) {
@@ -97,6 +120,7 @@ var kinds = map[string]func() any{
 	"v1/ConfigMap":                           func() any { return &corev1.ConfigMap{} },
 	"v1/Secret":                              func() any { return &corev1.Secret{} },
 	"v1/Service":                             func() any { return &corev1.Service{} },
+	"v1/PersistentVolumeClaim":               func() any { return &corev1.PersistentVolumeClaim{} },
 	"apps/v1/Deployment":                     func() any { return &appsv1.Deployment{} },
 	"batch/v1/Job":                           func() any { return &batchv1.Job{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
@@ -109,13 +133,7 @@ var kinds = map[string]func() any{
 // strictly decodes every object: unknown or duplicate fields and wrong types fail.
 func render(t *testing.T, vals map[string]any) []object {
 	t.Helper()
-	chrt, err := loader.Load(chartDir)
-	require.NoError(t, err)
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.DryRun, install.ClientOnly, install.Replace = true, true, true
-	install.ReleaseName, install.Namespace = "greenlight", "greenlight"
-	install.KubeVersion = kube(t)
-	rel, err := install.Run(chrt, vals)
+	rel, err := template(t, vals)
 	require.NoError(t, err, "helm template")
 
 	docs := []struct {
@@ -156,6 +174,18 @@ func render(t *testing.T, vals map[string]any) []object {
 		out = append(out, object{kind: meta.Kind, name: meta.Metadata.Name, hook: d.hook, annotations: meta.Metadata.Annotations, obj: obj})
 	}
 	return out
+}
+
+// template runs what `helm template` runs: an install in client-only dry-run mode.
+func template(t *testing.T, vals map[string]any) (*release.Release, error) {
+	t.Helper()
+	chrt, err := loader.Load(chartDir)
+	require.NoError(t, err)
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.DryRun, install.ClientOnly, install.Replace = true, true, true
+	install.ReleaseName, install.Namespace = "greenlight", "greenlight"
+	install.KubeVersion = kube(t)
+	return install.Run(chrt, vals)
 }
 
 func find[T any](objs []object, kind, name string) (T, bool) {
@@ -351,7 +381,7 @@ func TestChartRendersValidObjects(t *testing.T) {
 				require.True(t, ok, "HPA %s scales a rendered Deployment", h.Name)
 				require.Nil(t, d.Spec.Replicas, "%s leaves replicas to its HPA", d.Name)
 			}
-			require.Len(t, all[*autoscalingv2.HorizontalPodAutoscaler](objs, "HorizontalPodAutoscaler"), map[string]int{"default": 1, "production example": 2, "mTLS and metrics": 1}[vc.name])
+			require.Len(t, all[*autoscalingv2.HorizontalPodAutoscaler](objs, "HorizontalPodAutoscaler"), map[string]int{"default": 1, "production example": 2, "mTLS and metrics": 1, "key rotation and existing media claim": 1}[vc.name])
 			selects := func(sel map[string]string) []string {
 				var out []string
 				for n, d := range deployments {
@@ -384,6 +414,83 @@ func TestChartRendersValidObjects(t *testing.T) {
 			metrics := vc.name == "mTLS and metrics"
 			for name, pod := range map[string]corev1.PodTemplateSpec{"api": api.Spec.Template, "worker": worker.Spec.Template} {
 				require.Equal(t, metrics, pod.Annotations["prometheus.io/scrape"] == "true", "%s scrape annotation", name)
+			}
+
+			// Connected accounts' key: api and worker read the same key (and optional old key)
+			// from a Secret, never from a literal or the ConfigMap.
+			keyRefs := map[string]*corev1.SecretKeySelector{}
+			for name, d := range map[string]*appsv1.Deployment{"api": api, "worker": worker} {
+				c := d.Spec.Template.Spec.Containers[0]
+				refs := map[string]*corev1.SecretKeySelector{}
+				for _, e := range c.Env {
+					if e.Name == "GREENLIGHT_SECRET_KEY" || e.Name == "GREENLIGHT_SECRET_KEY_OLD" {
+						require.True(t, e.Value == "" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil, "%s reads %s from a Secret", name, e.Name)
+						refs[e.Name] = e.ValueFrom.SecretKeyRef
+					}
+				}
+				require.Contains(t, refs, "GREENLIGHT_SECRET_KEY", "%s has GREENLIGHT_SECRET_KEY", name)
+				require.True(t, refs["GREENLIGHT_SECRET_KEY"].Optional == nil || !*refs["GREENLIGHT_SECRET_KEY"].Optional, "%s: GREENLIGHT_SECRET_KEY is not optional", name)
+				if old := refs["GREENLIGHT_SECRET_KEY_OLD"]; old != nil {
+					require.True(t, old.Optional != nil && *old.Optional, "%s: the old key is optional", name)
+				}
+				if keyRefs["GREENLIGHT_SECRET_KEY"] != nil {
+					require.Equal(t, keyRefs, refs, "api and worker read the same keys")
+				}
+				keyRefs = refs
+			}
+			if s, made := find[*corev1.Secret](objs, "Secret", keyRefs["GREENLIGHT_SECRET_KEY"].Name); made {
+				require.Equal(t, testSecretKey, s.StringData[keyRefs["GREENLIGHT_SECRET_KEY"].Key])
+			}
+
+			// Media: api and worker mount the same ReadWriteMany claim, writable, at their
+			// GREENLIGHT_MEDIA_DIR (the root filesystem is read-only).
+			claims := map[string]string{}
+			for name, d := range map[string]*appsv1.Deployment{"api": api, "worker": worker} {
+				spec := d.Spec.Template.Spec
+				c := spec.Containers[0]
+				var dir string
+				for _, e := range c.Env {
+					if e.Name == "GREENLIGHT_MEDIA_DIR" {
+						dir = e.Value
+					}
+				}
+				require.NotEmpty(t, dir, "%s sets GREENLIGHT_MEDIA_DIR", name)
+				var vol string
+				for _, m := range c.VolumeMounts {
+					if m.MountPath == dir {
+						require.False(t, m.ReadOnly, "%s writes media", name)
+						require.Empty(t, m.SubPath)
+						vol = m.Name
+					}
+				}
+				require.NotEmpty(t, vol, "%s mounts a volume at GREENLIGHT_MEDIA_DIR %s", name, dir)
+				for _, v := range spec.Volumes {
+					if v.Name == vol {
+						require.NotNil(t, v.PersistentVolumeClaim, "%s's media volume is a PersistentVolumeClaim", name)
+						claims[name] = v.PersistentVolumeClaim.ClaimName
+					}
+				}
+				require.NotNil(t, spec.SecurityContext.FSGroup, "%s: fsGroup makes the claim writable by the non-root user", name)
+			}
+			require.Equal(t, claims["api"], claims["worker"], "api and worker share the media claim")
+			pvcs := all[*corev1.PersistentVolumeClaim](objs, "PersistentVolumeClaim")
+			if vc.name == "key rotation and existing media claim" {
+				require.Equal(t, "agency-media", claims["api"])
+				require.Empty(t, pvcs, "an existing claim is used as is")
+				cm, _ := find[*corev1.ConfigMap](objs, "ConfigMap", "greenlight")
+				require.Equal(t, "10485760", cm.Data["GREENLIGHT_MEDIA_MAX_BYTES"])
+				env := podEnv(t, objs, api.Spec.Template.Spec.Containers[0])
+				require.Contains(t, env, "GREENLIGHT_SECRET_KEY_OLD")
+				s, _ := find[*corev1.Secret](objs, "Secret", "greenlight")
+				require.NotEmpty(t, s.StringData["secret-key-old"])
+			} else {
+				require.Len(t, pvcs, 1)
+				pvc := pvcs[0]
+				require.Equal(t, claims["api"], pvc.Name)
+				require.Equal(t, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}, pvc.Spec.AccessModes, "every api replica, on any node, shares it")
+				size := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+				require.Positive(t, size.Cmp(resource.MustParse("1Gi")), "a storage request")
+				require.Equal(t, "keep", pvc.Annotations["helm.sh/resource-policy"], "uninstalling keeps the uploads")
 			}
 
 			switch vc.name {

@@ -116,3 +116,36 @@ prometheus.io/port: {{ .Values.metrics.port | quote }}
       optional: true
       {{- end }}
 {{- end -}}
+
+{{/* The connected accounts' key (and the previous one during a rotation), for api and worker. */}}
+{{- define "greenlight.secretKeyEnv" -}}
+{{ include "greenlight.secretEnv" (dict "root" . "name" "GREENLIGHT_SECRET_KEY" "key" "secret-key") }}
+{{ include "greenlight.secretEnv" (dict "root" . "name" "GREENLIGHT_SECRET_KEY_OLD" "key" "secret-key-old" "optional" true) }}
+{{- end -}}
+
+{{- define "greenlight.mediaClaim" -}}
+{{- default (printf "%s-media" (include "greenlight.fullname" .)) .Values.media.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* The media library: its directory, on the shared claim (api and worker). */}}
+{{- define "greenlight.mediaEnv" -}}
+{{- if .Values.media.persistence.enabled }}
+- name: GREENLIGHT_MEDIA_DIR
+  value: {{ required "media.dir is required" .Values.media.dir | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "greenlight.mediaVolumeMount" -}}
+{{- if .Values.media.persistence.enabled }}
+- name: media
+  mountPath: {{ .Values.media.dir }}
+{{- end }}
+{{- end -}}
+
+{{- define "greenlight.mediaVolume" -}}
+{{- if .Values.media.persistence.enabled }}
+- name: media
+  persistentVolumeClaim:
+    claimName: {{ include "greenlight.mediaClaim" . }}
+{{- end }}
+{{- end -}}

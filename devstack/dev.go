@@ -212,6 +212,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.app.Listener(s.ln) }()
+	s.server.Started() // everything is up: the server's errors are the developer's business again
 	return s, nil
 }
 

@@ -53,9 +53,15 @@ type TemporalConfig struct {
 type Temporal struct {
 	srv      temporal.Server
 	hostPort string
-	// stopping silences the server's logger: while its services shut down they lose one
-	// another and log errors about it, which are expected and not the developer's business.
-	stopping *atomic.Bool
+	log      *logPhase
+}
+
+// logPhase tells the server's logger where the server is in its life. While starting, its
+// services reach one another before the membership ring and the frontend are up and log
+// that they could not (they retry); while stopping, they lose one another and log errors
+// about it. Both are expected and not the developer's business.
+type logPhase struct {
+	starting, stopping atomic.Bool
 }
 
 // StartTemporal configures and starts a single-process Temporal server (frontend, history,
@@ -159,8 +165,9 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		return nil, fmt.Errorf("temporal namespace: %w", err)
 	}
 
-	stopping := new(atomic.Bool)
-	logger, err := serverLogger(cfg.LogOutput, cfg.LogLevel, stopping)
+	phase := &logPhase{}
+	phase.starting.Store(true)
+	logger, err := serverLogger(cfg.LogOutput, cfg.LogLevel, phase)
 	if err != nil {
 		return nil, err
 	}
@@ -186,12 +193,13 @@ func StartTemporal(cfg TemporalConfig) (*Temporal, error) {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
 	slog.Debug("embedded temporal started", "address", hostPort)
-	return &Temporal{srv: srv, hostPort: hostPort, stopping: stopping}, nil
+	return &Temporal{srv: srv, hostPort: hostPort, log: phase}, nil
 }
 
 // serverLogger is the embedded server's logger: JSON lines at level and above on w, without
-// the stack traces Temporal's own builder adds to errors, and silent once stopping is set.
-func serverLogger(w io.Writer, level string, stopping *atomic.Bool) (log.Logger, error) {
+// the stack traces Temporal's own builder adds to errors, without the transient errors of
+// its start, and silent once it is stopping.
+func serverLogger(w io.Writer, level string, phase *logPhase) (log.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
 		return nil, fmt.Errorf("temporal log level: %w", err)
@@ -199,14 +207,14 @@ func serverLogger(w io.Writer, level string, stopping *atomic.Bool) (log.Logger,
 	enc := zap.NewProductionEncoderConfig()
 	enc.TimeKey, enc.EncodeTime = "ts", zapcore.ISO8601TimeEncoder
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
-	return log.NewZapLogger(zap.New(quietWhen{core, stopping})), nil
+	return log.NewZapLogger(zap.New(quietWhen{core, phase})), nil
 }
 
-// quietWhen drops every entry while its flag is set, and the startup notices about
-// features a single-process dev server leaves off on purpose.
+// quietWhen drops every entry while the server stops, the transient errors of its start,
+// and the startup notices about features a single-process dev server leaves off on purpose.
 type quietWhen struct {
 	zapcore.Core
-	quiet *atomic.Bool
+	phase *logPhase
 }
 
 // offOnPurpose are the beginnings of warnings about features the dev server does not use.
@@ -214,14 +222,16 @@ var offOnPurpose = []string{
 	"HTTP API port has not been set", // Nexus HTTP endpoints: not used by Greenlight
 }
 
-func (q quietWhen) Enabled(l zapcore.Level) bool { return !q.quiet.Load() && q.Core.Enabled(l) }
+func (q quietWhen) Enabled(l zapcore.Level) bool {
+	return !q.phase.stopping.Load() && q.Core.Enabled(l)
+}
 
 func (q quietWhen) With(fields []zapcore.Field) zapcore.Core {
-	return quietWhen{q.Core.With(fields), q.quiet}
+	return quietWhen{q.Core.With(fields), q.phase}
 }
 
 func (q quietWhen) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if q.quiet.Load() || !q.Core.Enabled(e.Level) {
+	if q.phase.stopping.Load() || !q.Core.Enabled(e.Level) {
 		return ce
 	}
 	for _, m := range offOnPurpose {
@@ -232,23 +242,42 @@ func (q quietWhen) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 	return ce.AddCore(e, q)
 }
 
-// notYetHealthy is what the server's own services are told when they call the frontend
-// before it has finished starting (they retry): startup noise, not a failure. A frontend
-// that never becomes healthy fails the start with an error of ours.
-const notYetHealthy = "Frontend is not healthy yet"
+// whileStarting are the errors the server's own services meet when they call one another
+// before the membership ring and the frontend are up (they retry): startup noise, not
+// failures. A server that never comes up fails the start with an error of ours; once
+// started, these errors are logged like any other.
+var whileStarting = []string{
+	"Frontend is not healthy yet",
+	"Not enough hosts to serve the request",
+}
 
-// Write drops the entries about the frontend still starting, then writes the rest.
+// Write drops, while the server starts, the entries about its services not reaching one
+// another yet, then writes the rest.
 func (q quietWhen) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	for _, f := range fields {
-		if err, ok := f.Interface.(error); ok && f.Type == zapcore.ErrorType && strings.Contains(err.Error(), notYetHealthy) {
-			return nil
-		}
-		if f.Type == zapcore.StringType && strings.Contains(f.String, notYetHealthy) {
-			return nil
+	if q.phase.starting.Load() {
+		for _, f := range fields {
+			var text string
+			switch {
+			case f.Type == zapcore.ErrorType:
+				if err, ok := f.Interface.(error); ok {
+					text = err.Error()
+				}
+			case f.Type == zapcore.StringType:
+				text = f.String
+			}
+			for _, m := range whileStarting {
+				if text != "" && strings.Contains(text, m) {
+					return nil
+				}
+			}
 		}
 	}
 	return q.Core.Write(e, fields)
 }
+
+// Started tells the server's logger that everything around the server is up: from now on
+// its services' errors about not reaching one another are logged.
+func (t *Temporal) Started() { t.log.starting.Store(false) }
 
 // HostPort is the frontend address for SDK clients.
 func (t *Temporal) HostPort() string { return t.hostPort }
@@ -256,7 +285,7 @@ func (t *Temporal) HostPort() string { return t.hostPort }
 // Stop shuts the server down; pending timers stay in the database file. What the server
 // logs while its services stop one after the other is dropped.
 func (t *Temporal) Stop() error {
-	t.stopping.Store(true)
+	t.log.stopping.Store(true)
 	return t.srv.Stop()
 }
 

@@ -3,7 +3,6 @@ package devstack
 import (
 	"bytes"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,8 +12,9 @@ import (
 
 func TestServerLogger(t *testing.T) {
 	var out bytes.Buffer
-	stopping := new(atomic.Bool)
-	logger, err := serverLogger(&out, "warn", stopping)
+	phase := &logPhase{}
+	phase.starting.Store(true)
+	logger, err := serverLogger(&out, "warn", phase)
 	require.NoError(t, err)
 
 	logger.Info("info is dropped")
@@ -29,15 +29,21 @@ func TestServerLogger(t *testing.T) {
 
 	logger.Error("service failures", tag.Error(errors.New("Frontend is not healthy yet")))
 	logger.Warn("error creating sdk client", tag.Error(errors.New("failed reaching server: Frontend is not healthy yet")))
+	logger.Error("service failures", tag.Error(errors.New("Not enough hosts to serve the request")))
 	require.NotContains(t, out.String(), "not healthy yet", "the frontend still starting is startup noise")
+	require.NotContains(t, out.String(), "Not enough hosts", "the ring still forming is startup noise")
 	require.Contains(t, out.String(), "an error is kept")
 
+	phase.starting.Store(false)
+	logger.Error("service failures", tag.Error(errors.New("Not enough hosts to serve the request")))
+	require.Contains(t, out.String(), "Not enough hosts", "once started, these errors are logged")
+
 	out.Reset()
-	stopping.Store(true)
+	phase.stopping.Store(true)
 	logger.Error("Not enough hosts to serve the request")
 	log.With(logger, tag.Error(errors.New("x"))).Error("not even through With")
 	require.Empty(t, out.String(), "nothing is logged while the server stops")
 
-	_, err = serverLogger(&out, "loud", stopping)
+	_, err = serverLogger(&out, "loud", phase)
 	require.Error(t, err)
 }

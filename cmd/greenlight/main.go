@@ -622,6 +622,7 @@ func runTemporal(ctx context.Context, args []string, c config, stdout io.Writer)
 		return err
 	}
 	defer srv.Stop()
+	srv.Started()
 	fmt.Fprintf(stdout, "Temporal listening on %s (namespace default, state in %s)\n", srv.HostPort(), filepath.Join(*data, "temporal.db"))
 	<-ctx.Done()
 	return nil

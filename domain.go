@@ -1,6 +1,9 @@
 package greenlight
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -95,18 +98,56 @@ const (
 	DefaultLinkTTL       = 14 * 24 * time.Hour
 )
 
-// Content is one version's text as the client approves it and the networks receive it.
+// Content is one version's text and media as the client approves it and the networks
+// receive it. An approval applies to exactly this content: Digest names it.
 type Content struct {
-	Title     string   `json:"title"`
-	Body      string   `json:"body"`
-	Channels  []string `json:"channels"`
-	MediaURLs []string `json:"media_urls"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	Channels  []string   `json:"channels"`
+	MediaURLs []string   `json:"media_urls"` // versions saved before the media library; new saves download URLs into Media
+	Media     []MediaRef `json:"media,omitempty"`
+}
+
+// MediaRef is one file of a post, in order: a media library item (content-addressed, so its
+// SHA256 names exactly the bytes the client saw) and its alt text.
+type MediaRef struct {
+	ID          string `json:"id"`
+	SHA256      string `json:"sha256"`
+	ContentType string `json:"content_type"`
+	Alt         string `json:"alt,omitempty"`
 }
 
 // Equal reports whether two contents are the same text, channels and media.
 func (c Content) Equal(o Content) bool {
 	return c.Title == o.Title && c.Body == o.Body &&
-		slices.Equal(c.Channels, o.Channels) && slices.Equal(c.MediaURLs, o.MediaURLs)
+		slices.Equal(c.Channels, o.Channels) && slices.Equal(c.MediaURLs, o.MediaURLs) &&
+		slices.Equal(c.Media, o.Media)
+}
+
+// Digest is the SHA-256 (hex) of the content's canonical JSON: its text, channels, media
+// URLs and every file's SHA-256 and alt text, in order. Two versions with the same digest
+// show the client the same thing; replacing an image changes it like a text edit.
+func (c Content) Digest() string {
+	canon := struct {
+		Title     string     `json:"title"`
+		Body      string     `json:"body"`
+		Channels  []string   `json:"channels"`
+		MediaURLs []string   `json:"media_urls"`
+		Media     []MediaRef `json:"media"`
+	}{c.Title, c.Body, nonNilStrings(c.Channels), nonNilStrings(c.MediaURLs), c.Media}
+	if canon.Media == nil {
+		canon.Media = []MediaRef{}
+	}
+	b, _ := json.Marshal(canon) // plain strings: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // Actor is who did something: a staff user, a client approver, or the system itself.

@@ -56,7 +56,7 @@ func (a *Activities) RecordPost(ctx context.Context, r PostRecord) error {
 	p := r.Post
 	rec := store.PostRecord{Post: store.Post{
 		ID: p.ID, ClientID: p.ClientID, AuthorID: p.AuthorID, Title: p.Content.Title, Body: p.Content.Body,
-		Channels: p.Content.Channels, MediaURLs: p.Content.MediaURLs, PublishAt: p.PublishAt.UTC(),
+		Channels: p.Content.Channels, MediaURLs: p.Content.MediaURLs, Media: p.Content.Media, PublishAt: p.PublishAt.UTC(),
 		Status: string(p.Status), Version: p.Version, ReminderAfter: p.ReminderAfter, EscalateAfter: p.EscalateAfter,
 		Held: p.Held, PublishedAt: utcPtr(p.PublishedAt), Revision: p.Revision,
 		CreatedAt: p.CreatedAt.UTC(), UpdatedAt: p.UpdatedAt.UTC(),
@@ -64,7 +64,8 @@ func (a *Activities) RecordPost(ctx context.Context, r PostRecord) error {
 	if v := r.NewVersion; v != nil {
 		rec.NewVersion = &store.PostVersion{
 			PostID: p.ID, Version: v.Version, Title: v.Content.Title, Body: v.Content.Body,
-			Channels: v.Content.Channels, MediaURLs: v.Content.MediaURLs, AuthorID: v.AuthorID, CreatedAt: v.At.UTC(),
+			Channels: v.Content.Channels, MediaURLs: v.Content.MediaURLs, Media: v.Content.Media,
+			Digest: v.Content.Digest(), AuthorID: v.AuthorID, CreatedAt: v.At.UTC(),
 		}
 	}
 	for _, d := range r.Decisions {

@@ -412,6 +412,11 @@ CREATE TABLE accounts (
 	UNIQUE (client_id, network, handle)
 );
 `},
+	{10, "post media", `
+ALTER TABLE posts ADD COLUMN media {{text}} NOT NULL DEFAULT '[]';
+ALTER TABLE post_versions ADD COLUMN media {{text}} NOT NULL DEFAULT '[]';
+ALTER TABLE post_versions ADD COLUMN digest VARCHAR(64) NOT NULL DEFAULT '';
+`},
 }
 
 type schemaMigration struct {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/greenlight/greenlight"
 )
 
 // StringList is a []string kept as a JSON array in a text column on both databases.
@@ -34,6 +36,35 @@ func (l *StringList) Scan(src any) error {
 		return fmt.Errorf("string list: unexpected %T", src)
 	}
 	return json.Unmarshal(b, (*[]string)(l))
+}
+
+// MediaList is a post's ordered media, kept as a JSON array in a text column.
+type MediaList []greenlight.MediaRef
+
+// Value implements driver.Valuer.
+func (l MediaList) Value() (driver.Value, error) {
+	if l == nil {
+		l = MediaList{}
+	}
+	b, err := json.Marshal([]greenlight.MediaRef(l))
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (l *MediaList) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+		*l = MediaList{}
+		return nil
+	default:
+		return fmt.Errorf("media list: unexpected %T", src)
+	}
+	return json.Unmarshal(b, (*[]greenlight.MediaRef)(l))
 }
 
 // User is a staff member. APIKeyHash is the SHA-256 of the API key; the key itself is
@@ -80,6 +111,7 @@ type Post struct {
 	Body          string
 	Channels      StringList
 	MediaURLs     StringList `gorm:"column:media_urls"`
+	Media         MediaList
 	PublishAt     time.Time
 	Status        string
 	Version       int
@@ -100,6 +132,8 @@ type PostVersion struct {
 	Body      string
 	Channels  StringList
 	MediaURLs StringList `gorm:"column:media_urls"`
+	Media     MediaList
+	Digest    string // greenlight.Content.Digest of this version: what an approval applies to
 	AuthorID  string
 	CreatedAt time.Time
 }

@@ -24,7 +24,7 @@ func (s *Store) RecordPost(ctx context.Context, r PostRecord) error {
 	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
 		p := r.Post
 		res := tx.Model(&Post{}).Where("id = ? AND revision < ?", p.ID, p.Revision).Updates(map[string]any{
-			"title": p.Title, "body": p.Body, "channels": p.Channels, "media_urls": p.MediaURLs,
+			"title": p.Title, "body": p.Body, "channels": p.Channels, "media_urls": p.MediaURLs, "media": p.Media,
 			"publish_at": p.PublishAt, "status": p.Status, "version": p.Version,
 			"reminder_after": p.ReminderAfter, "escalate_after": p.EscalateAfter, "held": p.Held,
 			"published_at": p.PublishedAt, "revision": p.Revision, "updated_at": p.UpdatedAt,

@@ -74,6 +74,7 @@ type EditRequest struct {
 	Body          *string
 	Channels      *[]string
 	MediaURLs     *[]string
+	Media         *[]greenlight.MediaRef // ordered; replacing a file makes a new version
 	PublishAt     *time.Time
 	ReminderAfter *time.Duration
 	EscalateAfter *time.Duration
@@ -559,6 +560,9 @@ func (r *postRun) edit(ctx workflow.Context, req EditRequest) (PostView, error) 
 		}
 		if req.MediaURLs != nil {
 			content.MediaURLs = slices.Clone(*req.MediaURLs)
+		}
+		if req.Media != nil {
+			content.Media = slices.Clone(*req.Media)
 		}
 		if !content.Equal(r.st.Content) {
 			was := r.st.Status

@@ -25,10 +25,17 @@ type PostFields struct {
 	Title         *string
 	Body          *string
 	Channels      *[]string
-	MediaURLs     *[]string
+	MediaURLs     *[]string     // downloaded into the client's media library when saved
+	Media         *[]MediaInput // media library items of the post's client, in order
 	PublishAt     *time.Time
 	ReminderAfter *time.Duration
 	EscalateAfter *time.Duration
+}
+
+// MediaInput is one media library item of a post and its alt text.
+type MediaInput struct {
+	ID  string `json:"id"`
+	Alt string `json:"alt"`
 }
 
 // NewPost is the input of CreatePost.

@@ -417,6 +417,21 @@ ALTER TABLE posts ADD COLUMN media {{text}} NOT NULL DEFAULT '[]';
 ALTER TABLE post_versions ADD COLUMN media {{text}} NOT NULL DEFAULT '[]';
 ALTER TABLE post_versions ADD COLUMN digest VARCHAR(64) NOT NULL DEFAULT '';
 `},
+	{11, "post channels", `
+CREATE TABLE post_channels (
+	post_id VARCHAR(40) NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	channel VARCHAR(40) NOT NULL,
+	account_id VARCHAR(40) NOT NULL DEFAULT '',
+	status VARCHAR(20) NOT NULL,
+	remote_id VARCHAR(500) NOT NULL DEFAULT '',
+	url VARCHAR(2000) NOT NULL DEFAULT '',
+	error {{text}} NOT NULL DEFAULT '',
+	attempts INTEGER NOT NULL DEFAULT 0,
+	updated_at {{ts}} NOT NULL,
+	PRIMARY KEY (post_id, version, channel)
+);
+`},
 }
 
 type schemaMigration struct {

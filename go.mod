@@ -9,6 +9,7 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/template/html/v2 v2.1.3
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/signintech/gopdf v0.33.0
 	github.com/stretchr/testify v1.12.1
 	github.com/wneessen/go-mail v0.8.1
 	github.com/yuin/goldmark v1.8.7
@@ -25,6 +26,8 @@ require (
 	gorm.io/gorm v1.31.2
 	modernc.org/sqlite v1.51.0
 )
+
+require github.com/phpdave11/gofpdi v1.0.14-0.20211212211723-1f10f9844311 // indirect
 
 require (
 	cel.dev/expr v0.25.2 // indirect

@@ -5,9 +5,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,20 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlight/greenlight/certificate"
+	"github.com/greenlight/greenlight/internal/pdftext"
 )
-
-// PDFText extracts the text of a PDF with pdftotext (Debian poppler-utils). A missing
-// pdftotext fails the test: CI installs it, and a skipped check proves nothing.
-func PDFText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	require.NoError(t, err, "pdftotext is required (apt-get install poppler-utils)")
-	path := filepath.Join(t.TempDir(), "c.pdf")
-	require.NoError(t, os.WriteFile(path, pdf, 0o600))
-	out, err := exec.Command(bin, "-enc", "UTF-8", "-layout", path, "-").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return string(out)
-}
 
 func pngImage(t *testing.T) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 40, 20))
@@ -69,8 +54,7 @@ func TestPDFTextRoundTrip(t *testing.T) {
 	pdf, err := certificate.PDF(c)
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")))
-	text := PDFText(t, pdf)
-	flat := strings.Join(strings.Fields(text), " ")
+	flat := pdftext.Text(t, pdf)
 	for _, want := range []string{
 		"Certificate of approval",
 		"Crêperie Façon Müller (cli_1)",

@@ -66,6 +66,15 @@ func listComments(svc *service.Service) fiber.Handler {
 	}
 }
 
+// certificate: GET /posts/:id/certificate, the PDF for a signed-in staff member.
+func (p *pages) certificate(c *fiber.Ctx) error {
+	cert, err := p.svc.Certificate(c.UserContext(), currentUser(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return sendCertificatePDF(c, cert)
+}
+
 // getCertificate: GET /api/v1/posts/:id/certificate → the PDF, or the same content as
 // JSON for Accept: application/json.
 func getCertificate(svc *service.Service) fiber.Handler {
@@ -77,15 +86,19 @@ func getCertificate(svc *service.Service) fiber.Handler {
 		if c.Accepts("application/pdf", fiber.MIMEApplicationJSON) == fiber.MIMEApplicationJSON {
 			return c.JSON(cert)
 		}
-		b, err := certificate.PDF(cert)
-		if err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, "application/pdf")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="certificate-`+cert.Post.ID+`-v`+strconv.Itoa(cert.Version.Number)+`.pdf"`)
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Send(b)
+		return sendCertificatePDF(c, cert)
 	}
+}
+
+func sendCertificatePDF(c *fiber.Ctx, cert *certificate.Certificate) error {
+	b, err := certificate.PDF(cert)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="certificate-`+cert.Post.ID+`-v`+strconv.Itoa(cert.Version.Number)+`.pdf"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(b)
 }
 
 // linkComment: POST /approve/:token/comment, the approver's comment from their approval

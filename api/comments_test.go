@@ -260,6 +260,18 @@ func TestCertificateAPI(t *testing.T) {
 		require.Len(t, c.Decisions, 1)
 		require.Equal(t, "no channel results recorded", c.ChannelsNote)
 
+		t.Run("staff page link", func(t *testing.T) {
+			cookie := map[string]string{"Cookie": "gl_session=" + s.session, "Accept": "text/html"}
+			r := send(t, app, "GET", "/posts/"+s.scheduled, "", "", cookie)
+			require.Contains(t, r.body, `href="/posts/`+s.scheduled+`/certificate"`)
+			r = send(t, app, "GET", "/posts/"+s.scheduled+"/certificate", "", "", cookie)
+			require.Equal(t, 200, r.status)
+			require.Contains(t, pdftext.Text(t, []byte(r.body)), digest)
+			r = send(t, app, "GET", "/posts/"+s.waiting, "", "", cookie)
+			require.NotContains(t, r.body, "/certificate")
+			require.Equal(t, 409, send(t, app, "GET", "/posts/"+s.waiting+"/certificate", "", "", cookie).status)
+		})
+
 		r = send(t, app, "GET", "/api/v1/posts/"+s.waiting+"/certificate", "", "", auth(""))
 		require.Equal(t, 409, r.status)
 		require.Contains(t, r.body, "never approved")

@@ -86,12 +86,13 @@ var routeAccess = map[string]access{
 	"DELETE /api/v1/clients/:id/accounts/:account": {who: editorRoles},
 
 	// Web pages (session cookie; forms carry the session's CSRF token).
-	"POST /logout":   {who: everyone},
-	"GET /board":     {who: everyone},
-	"GET /calendar":  {who: everyone},
-	"GET /posts/new": {who: everyone},
-	"POST /posts":    {who: editorRoles, form: url.Values{"client_id": {":mine"}}},
-	"GET /posts/:id": {who: everyone},
+	"POST /logout":               {who: everyone},
+	"GET /board":                 {who: everyone},
+	"GET /calendar":              {who: everyone},
+	"GET /posts/new":             {who: everyone},
+	"POST /posts":                {who: editorRoles, form: url.Values{"client_id": {":mine"}}},
+	"GET /posts/:id":             {who: everyone},
+	"GET /posts/:id/certificate": {who: everyone},
 	"POST /posts/:id/:action": {actions: map[string][]string{
 		"edit": editorRoles, "reschedule": editorRoles, "submit": editorRoles, "cancel": editorRoles,
 		"review": {"admin", "editor", "reviewer"}, "comment": everyone,

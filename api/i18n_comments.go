@@ -9,7 +9,7 @@ var commentMessages = map[string]map[string]string{
 		"comments.visibility": "Who sees it", "comments.internal": "Internal (agency only)",
 		"comments.client": "Client (the client's approvers see it)", "comments.send": "Send comment",
 		"comments.client_author": "client", "comments.invalid": "Please write a comment of at most 5000 characters.",
-		"certificate.download": "Certificate of approval (PDF)",
+		"certificate.download": "Certificate of approval (PDF)", "comments.badge_internal": "Internal", "comments.badge_client": "Client",
 	},
 	"fr": {
 		"comments.title": "Commentaires", "comments.none": "Aucun commentaire pour l'instant.", "comments.add": "Ajouter un commentaire",
@@ -17,7 +17,7 @@ var commentMessages = map[string]map[string]string{
 		"comments.visibility": "Qui le voit", "comments.internal": "Interne (agence seulement)",
 		"comments.client": "Client (les validateurs du client le voient)", "comments.send": "Envoyer le commentaire",
 		"comments.client_author": "client", "comments.invalid": "Merci d'écrire un commentaire de 5000 caractères au plus.",
-		"certificate.download": "Certificat de validation (PDF)",
+		"certificate.download": "Certificat de validation (PDF)", "comments.badge_internal": "Interne", "comments.badge_client": "Client",
 	},
 }
 

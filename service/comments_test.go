@@ -1,7 +1,13 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +18,7 @@ import (
 	"github.com/greenlight/greenlight/certificate"
 	"github.com/greenlight/greenlight/internal/pdftext"
 	"github.com/greenlight/greenlight/internal/testdb"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 )
@@ -290,6 +297,38 @@ func TestCertificate(t *testing.T) {
 			require.Equal(t, []certificate.Channel{{Channel: "bluesky", Status: "published", URL: "https://bsky.app/profile/x/post/1",
 				RemoteID: "at://x/1", UpdatedAt: at}}, c.Channels)
 			require.Empty(t, c.ChannelsNote)
+		})
+		t.Run("library images are embedded", func(t *testing.T) {
+			lib, err := media.New(t.TempDir(), 0, make([]byte, 32))
+			require.NoError(t, err)
+			img := image.NewRGBA(image.Rect(0, 0, 30, 10))
+			var buf bytes.Buffer
+			require.NoError(t, png.Encode(&buf, img))
+			sha, err := lib.Put(buf.Bytes())
+			require.NoError(t, err)
+			ct := greenlight.Content{Title: "Photo", Body: "Avec photo", Channels: []string{"bluesky"}, MediaURLs: []string{},
+				Media: []greenlight.MediaRef{{ID: "med_png", SHA256: sha, ContentType: "image/png", Alt: "Vitrine"}}}
+			pid := greenlight.NewID("pst_")
+			require.NoError(t, st.RecordPost(ctx, store.PostRecord{
+				Post: store.Post{ID: pid, ClientID: w.client.ID, AuthorID: w.editor.ID, Title: ct.Title, Body: ct.Body, Channels: ct.Channels,
+					MediaURLs: ct.MediaURLs, Media: ct.Media, PublishAt: at, Status: "scheduled", Version: 1, Revision: 1, CreatedAt: at, UpdatedAt: at},
+				NewVersion: &store.PostVersion{PostID: pid, Version: 1, Title: ct.Title, Body: ct.Body, Channels: ct.Channels, MediaURLs: ct.MediaURLs,
+					Media: ct.Media, Digest: ct.Digest(), AuthorID: w.editor.ID, CreatedAt: at},
+				Events: []store.PostEvent{{PostID: pid, Seq: 1, At: at, ActorKind: "system", Action: "scheduled", Version: 1}},
+			}))
+			withLib := w.svc()
+			withLib.Library = lib
+			c, err := withLib.Certificate(ctx, w.editor, pid)
+			require.NoError(t, err)
+			require.Equal(t, buf.Bytes(), c.Version.Media[0].Image)
+			pdf, err := certificate.PDF(c)
+			require.NoError(t, err)
+			require.Contains(t, pdftext.Text(t, pdf), "SHA-256 "+sha)
+			path := filepath.Join(t.TempDir(), "c.pdf")
+			require.NoError(t, os.WriteFile(path, pdf, 0o600))
+			out, err := exec.Command("pdfimages", "-list", path).CombinedOutput()
+			require.NoError(t, err, "%s", out)
+			require.Contains(t, string(out), " 30    10 ", "the 30×10 image is in the PDF:\n%s", out)
 		})
 		t.Run("decisions made before deciding links were recorded", func(t *testing.T) {
 			id := w.post("published", 1, []store.PostDecision{dec(1, 1, "client", "approver", a.ID, a.Name, "approve", "")},

@@ -110,6 +110,9 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/posts/:id/submit", submitPost(svc))
 	v1.Post("/posts/:id/review", reviewPost(svc))
 	v1.Post("/posts/:id/cancel", cancelPost(svc))
+	v1.Post("/posts/:id/comments", addComment(svc))
+	v1.Get("/posts/:id/comments", listComments(svc))
+	v1.Get("/posts/:id/certificate", getCertificate(svc))
 	v1.Get("/playbooks", listPlaybooks(svc))
 	v1.Get("/playbooks/:key", getPlaybook(svc))
 	v1.Post("/crises", startCrisis(svc))
@@ -143,6 +146,7 @@ func New(cfg Config) *fiber.App {
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
 	approve.Post("/:token", approvalDecision(svc, cfg.Agency))
+	approve.Post("/:token/comment", linkComment(svc, cfg.Agency))
 
 	p := &pages{svc: svc, store: cfg.Store, tz: tz, dev: cfg.Dev, agency: cfg.Agency, publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}

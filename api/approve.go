@@ -30,7 +30,7 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 			}
 			return c.JSON(out)
 		}
-		return renderLink(c, v, agency, "", v.Err())
+		return renderLink(c, svc, v, agency, "", v.Err())
 	}
 }
 
@@ -69,7 +69,7 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			if greenlight.IsCode(err, greenlight.EINVALID) {
 				comment = in.Comment // show the form again with what was typed
 			}
-			return renderLink(c, v, agency, comment, err)
+			return renderLink(c, svc, v, agency, comment, err)
 		}
 		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
@@ -79,8 +79,12 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	}
 }
 
-func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
+func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
 	lang := language(c)
+	comments, cerr := svc.LinkComments(c.UserContext(), c.Params("token")) // client-visible only
+	if cerr != nil {
+		return cerr
+	}
 	status := fiber.StatusOK
 	msg := ""
 	switch {
@@ -94,6 +98,7 @@ func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err e
 	}
 	return c.Status(status).Render("approve", fiber.Map{
 		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
-		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
+		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "Comments": comments,
+		"LinkPath": "/approve/" + c.Params("token"),
 	}, "layout")
 }

@@ -222,6 +222,9 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 	if err != nil {
 		return nil, err
 	}
+	if merr := s.Store.MarkLinkDecided(ctx, l.ID, s.now()); merr != nil { // the certificate names it
+		s.Log.Error("mark link decided", "link", l.ID, "error", merr)
+	}
 	s.Log.Info("link decision", "kind", l.SubjectKind, "subject", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
 	return &Decision{Kind: l.SubjectKind, Version: l.Version, Status: string(view.Status)}, nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/greenlight/greenlight/store"
 )
 
-// MediaURLTTL is how long a signed media URL works.
+// MediaURLTTL is how long a signed media URL works at least (at most an hour more).
 const MediaURLTTL = 24 * time.Hour
 
 // Upload opens an uploaded file: its name (display only) and its bytes. It is called only
@@ -39,26 +39,7 @@ func (s *Service) UploadMedia(ctx context.Context, actor *store.User, clientID s
 	if err != nil {
 		return nil, false, err
 	}
-	thumb, err := s.Library.Save(f)
-	if err != nil {
-		return nil, false, err
-	}
-	m = &store.Media{
-		ID: greenlight.NewID("med_"), ClientID: clientID, SHA256: f.SHA256, ContentType: f.ContentType,
-		Size: int64(len(f.Data)), Width: f.Width, Height: f.Height, ThumbSHA256: thumb,
-		Filename: displayName(filename), CreatedBy: actor.ID, CreatedAt: s.now(),
-	}
-	if f.DurationMS > 0 {
-		m.DurationMS = &f.DurationMS
-	}
-	created, err = s.Store.CreateMedia(ctx, m)
-	if err != nil {
-		return nil, false, err
-	}
-	if created {
-		s.Log.Info("media uploaded", "media", m.ID, "client", clientID, "type", m.ContentType, "size", m.Size)
-	}
-	return m, created, nil
+	return s.saveMedia(ctx, actor, clientID, filename, f)
 }
 
 // Media returns one media's metadata, for staff who see its client.
@@ -106,7 +87,9 @@ func (s *Service) SignedMediaURL(id, variant string) string {
 	if s.Library == nil {
 		return ""
 	}
-	return s.Library.SignURL(MediaPath(id, variant), s.now().Add(MediaURLTTL))
+	// The expiry is rounded up to the hour: a URL signed twice within the hour is the same
+	// URL (browsers cache it, and reading a post twice answers the same JSON).
+	return s.Library.SignURL(MediaPath(id, variant), s.now().Truncate(time.Hour).Add(MediaURLTTL+time.Hour))
 }
 
 // displayName keeps an upload's base name, without control characters, at most 200 runes.

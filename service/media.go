@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -79,7 +80,7 @@ func (s *Service) MediaFile(ctx context.Context, id, variant, path, exp, sig str
 }
 
 // MediaPath is the path of a media's file ("file") or thumbnail ("thumb").
-func MediaPath(id, variant string) string { return "/media/" + id + "/" + variant }
+func MediaPath(id, variant string) string { return media.URLPath(id, variant) }
 
 // SignedMediaURL is a media's signed path with query, valid for MediaURLTTL ("" when
 // uploads are not configured); callers prefix the public URL.

@@ -88,6 +88,14 @@ func newMediaFixture(t *testing.T) *mediaFixture {
 			w.(http.Flusher).Flush()
 		}
 	})
+	mux.HandleFunc("/announced-big.png", func(w http.ResponseWriter, r *http.Request) {
+		// Announces a file over the limit, then sends nothing: refused on the announcement,
+		// without waiting for bytes.
+		w.Header().Set("Content-Length", fmt.Sprint(fixtureMaxBytes+1))
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
 	mux.HandleFunc("/slow.png", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	mux.HandleFunc("/elsewhere.png", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://localhost.example.test/red.png", http.StatusTemporaryRedirect)
@@ -214,6 +222,7 @@ func TestPostMediaRefusals(t *testing.T) {
 		{name: "http status", fields: service.PostFields{MediaURLs: urls("/red.png", "/missing.png")},
 			want: "media_urls[1]: the server answered 404 Not Found"},
 		{name: "too large", fields: service.PostFields{MediaURLs: urls("/big.png")}, want: "media_urls[0]: larger than"},
+		{name: "too large announced", fields: service.PostFields{MediaURLs: urls("/announced-big.png")}, want: "media_urls[0]: larger than 0.1 MB"},
 		{name: "too large without length", fields: service.PostFields{MediaURLs: urls("/big-chunked.png")}, want: "media_urls[0]: larger than"},
 		{name: "not an image or video", fields: service.PostFields{MediaURLs: urls("/page.html")},
 			want: "media_urls[0]: not an image or video we accept (JPEG, PNG, WebP, GIF, MP4)"},

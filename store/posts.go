@@ -72,9 +72,9 @@ type PostDetail struct {
 	Versions  []PostVersion
 	Decisions []PostDecision
 	Events    []PostEvent
-	// Channels is the publication of the current version on each of its channels (see
-	// CurrentChannels).
-	Channels []PostChannel
+	// ChannelResults is the publication of the current version on each of its channels
+	// (see CurrentChannels).
+	ChannelResults []PostChannel
 }
 
 // PostDetail returns a post with its versions, decisions, history and channels, or
@@ -94,7 +94,7 @@ func (s *Store) PostDetail(ctx context.Context, id string) (*PostDetail, error) 
 	if err := s.ctx(ctx).Where("post_id = ?", id).Order("seq").Find(&d.Events).Error; err != nil {
 		return nil, wrap(err, "post history")
 	}
-	if d.Channels, err = s.CurrentChannels(ctx, p); err != nil {
+	if d.ChannelResults, err = s.CurrentChannels(ctx, p); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -123,7 +123,7 @@ func (f *channelFixture) connect(t *testing.T, handle string, created time.Time)
 func (f *channelFixture) newPost(t *testing.T, body string, files []greenlight.MediaRef) activities.PostSnapshot {
 	now := time.Now().UTC()
 	p := activities.PostSnapshot{ID: greenlight.NewID("pst_"), ClientID: f.client.ID, AuthorID: f.author.ID,
-		Content: greenlight.Content{Title: "Launch", Body: body, Channels: []string{"bluesky", "x"}, Media: files},
+		Content:   greenlight.Content{Title: "Launch", Body: body, Channels: []string{"bluesky", "x"}, Media: files},
 		PublishAt: now, Status: greenlight.StatusScheduled, Version: 1, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	require.NoError(t, f.acts.RecordPost(context.Background(), activities.PostRecord{Post: p,
 		NewVersion: &activities.VersionRecord{Version: 1, Content: p.Content, AuthorID: f.author.ID, At: now}}))

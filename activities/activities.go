@@ -56,14 +56,16 @@ type Activities struct {
 	// Secrets opens connected accounts' credentials (sealed with the account id as
 	// associated data) and seals the ones connectors refresh.
 	Secrets *secrets.Box
-	// Library holds posts' media files; connectors read them and get signed URLs to them.
-	Library *media.Library
 	// SlackWebhookURL receives crisis notifications of clients without their own webhook.
 	SlackWebhookURL string
 	// HTTP is the client for Slack-compatible webhooks (a default one when nil).
 	HTTP *http.Client
 	// BaseURL is the public URL links in emails start with (never taken from a request).
 	BaseURL string
+	// Library holds posts' media files: it signs their URLs in approval emails (nil: the
+	// emails list no media), and connectors read them and get signed URLs to them (nil: a
+	// post with media fails on a network channel).
+	Library *media.Library
 	// LinkTTL is how long an approval link works.
 	LinkTTL time.Duration
 	// Agency is the agency's name, shown to clients.
@@ -142,7 +144,7 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 			return approvalEmail(approvalData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
 				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
-				URL: url, Expires: expires, Reminder: req.Reminder,
+				URL: url, Expires: expires, Reminder: req.Reminder, Media: a.emailMedia(v.Media, expires),
 			})
 		})
 		if err != nil {

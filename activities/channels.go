@@ -258,7 +258,7 @@ func (a *Activities) publishConnector(ctx context.Context, key string, req Publi
 		},
 	}, publish.Post{
 		Key: key, PostID: req.PostID, Version: req.Version, Channel: req.Channel, Text: v.Body, Title: v.Title,
-		Media: files, CreatedAt: v.CreatedAt, PublishAt: post.PublishAt,
+		Media: files, CreatedAt: post.CreatedAt, PublishAt: post.PublishAt,
 	})
 	if err == nil {
 		return res, nil

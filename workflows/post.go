@@ -854,7 +854,7 @@ func (r *postRun) publishChannel(ctx workflow.Context, version int, channel stri
 	var waited time.Duration
 	for {
 		var out activities.ChannelOutcome
-		if err := workflow.ExecuteActivity(publishCtx(ctx), a.PublishChannel, req).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(channelCtx(ctx), a.PublishChannel, req).Get(ctx, &out); err != nil {
 			return r.channelFailed(ctx, req, "", channelError(err))
 		}
 		if out.Status != activities.ChannelRateLimited {
@@ -1067,6 +1067,16 @@ func mailCtx(ctx workflow.Context) workflow.Context {
 func publishCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+}
+
+// channelCtx is publishCtx with room for a connector's preparation (shrinking and
+// uploading up to four images, polling until a video is processed) before its create.
+func channelCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: 2 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
 	})

@@ -513,3 +513,35 @@ func TestSubmitNeedsARouteForEachChannel(t *testing.T) {
 		})
 	}
 }
+
+// The approval page shows the link's version with its files (signed URLs, pixels, alt
+// text, video or not) and the digest the decision applies to, even once the post has a
+// newer version.
+func TestOpenLinkShowsTheVersionsMedia(t *testing.T) {
+	f := newMediaFixture(t)
+	ctx := context.Background()
+	red := f.upload(f.p.a, f.red)
+	now := time.Now().UTC()
+	acts := &activities.Activities{Store: f.st}
+	snap := activities.PostSnapshot{ID: greenlight.NewID("pst_"), ClientID: f.p.a, AuthorID: f.p.userA.ID, PublishAt: now.Add(time.Hour),
+		Status: greenlight.StatusAwaitingClient, Version: 1, Revision: 1, CreatedAt: now, UpdatedAt: now,
+		Content: greenlight.Content{Title: "T", Body: "B", Channels: []string{"x"},
+			Media: []greenlight.MediaRef{{ID: red.ID, SHA256: red.SHA256, ContentType: red.ContentType, Alt: "Red"}}}}
+	v1 := snap.Content
+	require.NoError(t, acts.RecordPost(ctx, activities.PostRecord{Post: snap, NewVersion: &activities.VersionRecord{Version: 1, Content: v1, At: now}}))
+	token, hash := greenlight.NewToken("gl_")
+	require.NoError(t, f.st.SaveLink(ctx, &store.Link{ID: greenlight.NewID("lnk_"), TokenHash: hash, EffectKey: "k", SubjectKind: "post", SubjectID: snap.ID,
+		Version: 1, ApproverID: "apr_x", ApproverName: "A", ApproverEmail: "a@brand.test", ExpiresAt: now.Add(time.Hour), CreatedAt: now}))
+	snap.Version, snap.Revision, snap.Content.Media = 2, 2, nil
+	require.NoError(t, acts.RecordPost(ctx, activities.PostRecord{Post: snap, NewVersion: &activities.VersionRecord{Version: 2, Content: snap.Content, At: now}}))
+
+	v, err := f.svc.OpenLink(ctx, token)
+	require.NoError(t, err)
+	require.Equal(t, service.LinkReplaced, v.State)
+	require.Equal(t, v1.Digest(), v.Digest)
+	require.Len(t, v.Media, 1)
+	m := v.Media[0]
+	require.Equal(t, []any{red.ID, "image/png", red.SHA256, "Red", 16, 16, false}, []any{m.ID, m.ContentType, m.SHA256, m.Alt, m.Width, m.Height, m.IsVideo()})
+	require.True(t, strings.HasPrefix(m.URL, "/media/"+red.ID+"/file?exp="), m.URL)
+	require.True(t, strings.HasPrefix(m.ThumbURL, "/media/"+red.ID+"/thumb?exp="), m.ThumbURL)
+}

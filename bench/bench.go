@@ -646,8 +646,8 @@ func (rep *Report) Print(w io.Writer) {
 			ms(rep.ClickP99), ms(rep.BareP99), ms(rep.BareP99+20*time.Millisecond), verdict(rep.ClickP99 <= rep.BareP99+20*time.Millisecond))
 	}
 	if p := rep.Publishing; p != nil {
-		fmt.Fprintf(w, "Bluesky: %d of %d posts published in %s from their publish time; the repo gained %d records\n",
-			p.Published, p.Posts, p.Wall.Round(time.Millisecond), p.Records)
+		fmt.Fprintf(w, "Bluesky: %d of %d posts published in %s from their publish time (first started after %s, last after %s); the repo gained %d records\n",
+			p.Published, p.Posts, p.Wall.Round(time.Millisecond), p.FirstStart.Round(time.Millisecond), p.LastStart.Round(time.Millisecond), p.Records)
 		fmt.Fprintf(w, "publications/s app ÷ bare createRecord/s = %.1f ÷ %.1f = %.2f (target ≥ 0.80: %s)\n",
 			p.PerSec, p.BarePerSec, p.Ratio, verdict(p.Ratio >= 0.8))
 	}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,6 +25,8 @@ import (
 // PublishingReport is what the publishing phase measured.
 type PublishingReport struct {
 	Posts        int           `json:"posts"`
+	PublishAt    time.Time     `json:"publish_at"`    // the posts' publish time: the clock starts
+	BareStarted  time.Time     `json:"bare_started"`  // when the bare calls began
 	Published    int           `json:"published"`     // posts the API shows published
 	Records      int           `json:"records"`       // records Greenlight's posts added to the repo
 	Wall         time.Duration `json:"wall"`          // from the publish time until none is scheduled
@@ -31,6 +34,11 @@ type PublishingReport struct {
 	BarePerSec   float64       `json:"bare_per_sec"`  // bare createRecord calls/s
 	Ratio        float64       `json:"ratio"`         // PerSec ÷ BarePerSec
 	BareFailures int           `json:"bare_failures"` // bare calls that failed
+	// FirstStart and LastStart are when the first and the last publication began (their
+	// records' createdAt, set by the connector before its create), from the publish time:
+	// the timers' lag and the spread of the starts.
+	FirstStart time.Duration `json:"first_start"`
+	LastStart  time.Duration `json:"last_start"`
 }
 
 // pollEvery is how often the phase asks whether any post is still scheduled: one cheap list
@@ -87,6 +95,7 @@ func (r *runner) publishing(ctx context.Context) error {
 		return err
 	}
 	publishAt := time.Now().Add(r.cfg.PublishIn)
+	rep.PublishAt = publishAt
 	if err := r.each(ctx, prefix+"reschedule", prefix+"reschedule", len(posts), func(i int) error {
 		return r.timed(prefix+"reschedule", func() error {
 			return r.call(ctx, "PATCH", "/api/v1/posts/"+posts[i].ID, e.editor, map[string]any{"publish_at": publishAt.UTC().Format(time.RFC3339Nano)}, nil)
@@ -159,6 +168,9 @@ func (r *runner) publishing(ctx context.Context) error {
 		return err
 	}
 	rep.Records = after - before
+	if first, last, err := starts(ctx, pds, sess.DID, "publication "+stamp+" #"); err == nil {
+		rep.FirstStart, rep.LastStart = first.Sub(publishAt), last.Sub(publishAt)
+	}
 	if rep.Wall > 0 {
 		rep.PerSec = float64(rep.Published) / rep.Wall.Seconds()
 	}
@@ -183,6 +195,7 @@ func (r *runner) publishing(ctx context.Context) error {
 // publishing phase (stat "bare createRecord", Publishing.BarePerSec).
 func (r *runner) bareCreates(ctx context.Context, pds *bluesky.Client, n int, text func(i int) string) error {
 	const bare = "bare createRecord"
+	r.report.Publishing.BareStarted = time.Now()
 	err := r.each(ctx, "publishing: bare createRecord", bare, n, func(i int) error {
 		rec, err := pds.Prepare(ctx, bluesky.Post{Text: text(i)}) // no image: nothing sent
 		if err != nil {
@@ -218,6 +231,38 @@ func countRecords(ctx context.Context, c *bluesky.Client, did string) (int, erro
 		n += len(recs)
 		if next == "" || len(recs) == 0 {
 			return n, nil
+		}
+		cursor = next
+	}
+}
+
+// starts returns the earliest and latest createdAt of the repo's records whose text holds
+// marker.
+func starts(ctx context.Context, c *bluesky.Client, did, marker string) (first, last time.Time, err error) {
+	cursor := ""
+	for {
+		recs, next, err := c.ListRecords(ctx, did, bluesky.Collection, 100, cursor)
+		if err != nil {
+			return first, last, err
+		}
+		for _, rec := range recs {
+			var v bluesky.PostRecord
+			if json.Unmarshal(rec.Value, &v) != nil || !strings.Contains(v.Text, marker) {
+				continue
+			}
+			t, err := time.Parse(time.RFC3339Nano, v.CreatedAt)
+			if err != nil {
+				continue
+			}
+			if first.IsZero() || t.Before(first) {
+				first = t
+			}
+			if t.After(last) {
+				last = t
+			}
+		}
+		if next == "" || len(recs) == 0 {
+			return first, last, nil
 		}
 		cursor = next
 	}

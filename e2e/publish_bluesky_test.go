@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"testing"
@@ -121,31 +120,6 @@ func TestBlueskyPostWithImagesPublishesOnceOnTheRealPDS(t *testing.T) {
 	after := editor.must(200, "GET", "/api/v1/posts/"+id, nil)["channels"].([]any)[0].(map[string]any)
 	require.Equal(t, "published", after["status"])
 	require.Equal(t, uri, after["remote_id"])
-}
-
-// upload sends one file to the client's media library (multipart, field "file").
-func (a *api) upload(clientID, name string, data []byte) map[string]any {
-	a.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	part, err := w.CreateFormFile("file", name)
-	require.NoError(a.t, err)
-	_, err = part.Write(data)
-	require.NoError(a.t, err)
-	require.NoError(a.t, w.Close())
-	req, err := http.NewRequest("POST", a.base+"/api/v1/clients/"+clientID+"/media", &body)
-	require.NoError(a.t, err)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+a.key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(a.t, err)
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	require.NoError(a.t, err)
-	require.Contains(a.t, []int{200, 201}, resp.StatusCode, "upload: %s", out)
-	var m map[string]any
-	require.NoError(a.t, json.Unmarshal(out, &m))
-	return m
 }
 
 // pngOf is a small PNG of one colour (different colours: different files).

@@ -110,7 +110,7 @@ func TestBlueskyPostWithImagesPublishesOnceOnTheRealPDS(t *testing.T) {
 		Store: stack.Store, Mail: discardMail{}, BaseURL: stack.URL,
 		Connectors: networks.Connectors(outbound.NewClient(loopbackReceivers, outbound.Options{})),
 		Secrets:    stack.Service.Secrets, Library: stack.Service.Library,
-		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	again, err := acts.PublishChannel(context.Background(), activities.PublishRequest{PostID: id, ClientID: client.ID, Version: 1, Channel: "bluesky"})
 	require.NoError(t, err)

@@ -12,16 +12,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlight/greenlight/activities"
+	"github.com/greenlight/greenlight/internal/faultproxy"
 	"github.com/greenlight/greenlight/internal/pdstest"
 	glmail "github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/publish/networks"
+	"github.com/greenlight/greenlight/workflows"
 )
 
 // TestBlueskyPostWithImagesPublishesOnceOnTheRealPDS connects an account of a real local
@@ -186,3 +189,102 @@ func listPosts(t *testing.T, pdsURL, did string) []feedRecord {
 type discardMail struct{}
 
 func (discardMail) Send(context.Context, glmail.Message) error { return nil }
+
+// blueskyClient is a client with one approver and a Bluesky account of the PDS connected
+// through serviceURL (the PDS, or a fault proxy in front of it).
+func blueskyClient(t *testing.T, editor *api, serviceURL string, acct pdstest.Account) (brand, string) {
+	t.Helper()
+	client := adminAPI(t).createClient("any", uniqueEmail("ana"))
+	connected := editor.must(201, "POST", "/api/v1/clients/"+client.ID+"/accounts", map[string]any{
+		"network": "bluesky", "service_url": serviceURL, "handle": acct.Handle, "app_password": acct.Password,
+	})
+	return client, connected["id"].(string)
+}
+
+// approvedPost creates a text post on bluesky publishing in 6s and takes it through review
+// and the client's approval from the emailed link (the approver's nth email).
+func approvedPost(t *testing.T, editor, reviewer *api, client brand, text string, nth int) string {
+	t.Helper()
+	post := editor.createPost(client.ID, 6*time.Second, map[string]any{"body": text, "channels": []string{"bluesky"}, "media_urls": []string{}})
+	id := post["id"].(string)
+	editor.must(200, "POST", "/api/v1/posts/"+id+"/submit", nil)
+	reviewer.must(200, "POST", "/api/v1/posts/"+id+"/review", map[string]any{"version": 1, "decision": "approve"})
+	approved := form(t, linkIn(t, waitMail(t, client.Approvers[0], nth)[0]), url.Values{"decision": {"approve"}}, "application/json")
+	require.Equal(t, 200, approved.Status, "%s", approved.Body)
+	return id
+}
+
+// TestBlueskyRateLimitAndRevokedSession: a 429 with Retry-After on the create waits on the
+// workflow's durable timer and publishes once; a session the PDS no longer refreshes
+// fails the channel and the post, makes the account needs_reconnect and emails the
+// client's editors once, however many posts fail on it.
+func TestBlueskyRateLimitAndRevokedSession(t *testing.T) {
+	pds := pdstest.Start(t)
+	admin := adminAPI(t)
+	editorEmail := fmt.Sprintf("editor-%d@agency.test", time.Now().UnixNano())
+	u := admin.must(201, "POST", "/api/v1/users", map[string]any{"email": editorEmail, "name": "Eddie", "role": "editor", "client_ids": []string{}})
+	editor := &api{t: t, base: stack.URL, key: u["api_key"].(string)}
+	reviewer := admin.createUser("reviewer")
+
+	t.Run("rate limit", func(t *testing.T) {
+		acct := pds.CreateAccount(t, "limited")
+		proxy := faultproxy.New(t, pds.URL)
+		client, accountID := blueskyClient(t, editor, proxy.URL, acct)
+		proxy.Inject(faultproxy.Rule{Match: "com.atproto.repo.createRecord", Fault: faultproxy.RateLimit, RetryAfter: 3 * time.Second})
+		id := approvedPost(t, editor, reviewer, client, "Rate limited, then published", 1)
+
+		eventually(t, 30*time.Second, func() bool {
+			ch := editor.must(200, "GET", "/api/v1/posts/"+id, nil)["channels"].([]any)[0].(map[string]any)
+			return ch["status"] == "pending" && strings.Contains(ch["error"].(string), "RateLimitExceeded")
+		}, "the channel pending with the rate limit while it waits")
+		published := editor.waitStatus(id, "published", time.Minute)
+		ch := published["channels"].([]any)[0].(map[string]any)
+		require.Equal(t, "published", ch["status"])
+		require.Equal(t, accountID, ch["account_id"])
+		require.Empty(t, ch["error"])
+		require.Equal(t, 1, proxy.Spoiled("com.atproto.repo.createRecord"))
+		require.Equal(t, 1, proxy.Passed("com.atproto.repo.createRecord"), "one create reached the PDS, after the wait")
+		records := listPosts(t, pds.URL, acct.DID)
+		require.Len(t, records, 1)
+		require.Equal(t, ch["remote_id"], records[0].URI)
+		recordHistory(t, workflows.PostWorkflowID(id), "post_published_after_rate_limit")
+	})
+
+	t.Run("revoked session", func(t *testing.T) {
+		acct := pds.CreateAccount(t, "revoked")
+		proxy := faultproxy.New(t, pds.URL)
+		client, accountID := blueskyClient(t, editor, proxy.URL, acct)
+		proxy.Inject(
+			faultproxy.Rule{Match: "com.atproto.repo.createRecord", Fault: faultproxy.ExpiredToken, Times: -1},
+			faultproxy.Rule{Match: "com.atproto.server.refreshSession", Fault: faultproxy.ExpiredToken, Message: "Token has been revoked", Times: -1},
+		)
+		before := len(mails(t, editorEmail))
+		for i := 1; i <= 2; i++ {
+			id := approvedPost(t, editor, reviewer, client, fmt.Sprintf("Never published %d", i), i)
+			failed := editor.waitStatus(id, "failed", time.Minute)
+			ch := failed["channels"].([]any)[0].(map[string]any)
+			require.Equal(t, "failed", ch["status"])
+			require.Equal(t, accountID, ch["account_id"])
+			require.Contains(t, ch["error"], "reconnect the bluesky account "+acct.Handle)
+			history := failed["history"].([]any)
+			last := history[len(history)-1].(map[string]any)
+			require.Equal(t, "publish_failed", last["action"])
+			require.Contains(t, last["comment"], "bluesky: failed: reconnect the bluesky account")
+		}
+		accounts := editor.do("GET", "/api/v1/clients/"+client.ID+"/accounts", nil)
+		require.Equal(t, 200, accounts.Status)
+		require.Contains(t, string(accounts.Body), `"status":"needs_reconnect"`)
+		require.NotContains(t, string(accounts.Body), "accessJwt", "never the credentials")
+
+		var notices []mail
+		for _, m := range mails(t, editorEmail) {
+			if strings.Contains(m.Subject, "Reconnect the bluesky account "+acct.Handle) {
+				notices = append(notices, m)
+			}
+		}
+		require.Len(t, notices, 1, "the editor is emailed once for both failed posts")
+		require.Greater(t, len(mails(t, editorEmail)), before)
+		require.Empty(t, listPosts(t, pds.URL, acct.DID))
+		require.Equal(t, 1, proxy.Spoiled("com.atproto.server.refreshSession"), "refused once; then the account is not used until reconnected")
+	})
+}

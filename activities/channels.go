@@ -93,11 +93,11 @@ func (a *Activities) PublishChannel(ctx context.Context, req PublishRequest) (Ch
 	out := ChannelOutcome{Channel: req.Channel}
 	done, result, err := a.Store.BeginEffect(ctx, key, "publish")
 	if err != nil {
-		return out, err
+		return out, asTemporal(err)
 	}
 	row, err := a.Store.PostChannel(ctx, req.PostID, req.Version, req.Channel)
 	if err != nil && !greenlight.IsCode(err, greenlight.ENOTFOUND) {
-		return out, err
+		return out, asTemporal(err)
 	}
 	if row == nil {
 		row = &store.PostChannel{PostID: req.PostID, Version: req.Version, Channel: req.Channel}
@@ -124,7 +124,7 @@ func (a *Activities) PublishChannel(ctx context.Context, req PublishRequest) (Ch
 		if serr := a.Store.SavePostChannel(ctx, row); serr != nil && a.Log != nil {
 			a.Log.Error("channel row not saved", "post", req.PostID, "channel", req.Channel, "error", serr)
 		}
-		return out, err
+		return out, asTemporal(err)
 	}
 	b, err := json.Marshal(published{AccountID: row.AccountID, RemoteID: res.RemoteID, URL: res.URL})
 	if err != nil {
@@ -162,6 +162,7 @@ func (a *Activities) publishChannel(ctx context.Context, key string, req Publish
 	if err != nil {
 		return publish.Result{}, err
 	}
+	row.AccountID = ""
 	if acct != nil {
 		row.AccountID = acct.ID
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/activities"
@@ -347,5 +348,21 @@ func TestRecordChannelFailure(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, f.acts.RecordChannelFailure(ctx, activities.ChannelFailure{PostID: f.post.ID, Version: 1, Channel: "x", Error: "late"}))
 		require.Equal(t, store.ChannelPublished, f.row(t, f.post, "x").Status, "a published channel stays published")
+	})
+}
+
+func TestPublishChannelErrorsRetryingCannotFixAreNotRetried(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setupChannels(t, st)
+		ctx := context.Background()
+		p := f.post
+		p.ID, p.Revision = greenlight.NewID("pst_"), 1
+		require.NoError(t, f.acts.RecordPost(ctx, activities.PostRecord{Post: p}), "a post whose version row is missing")
+		_, err := f.acts.PublishChannel(ctx, f.req(p, "x"))
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.True(t, appErr.NonRetryable(), "ENOTFOUND: the workflow records the channel failed at once")
+		require.Equal(t, greenlight.ENOTFOUND, appErr.Type())
+		require.Empty(t, f.pub.calls)
 	})
 }

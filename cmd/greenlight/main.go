@@ -32,6 +32,7 @@ import (
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/publish/networks"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
@@ -121,6 +122,8 @@ Flags:
 Loads a running stack and reports latencies; see BENCHMARKS.md. Flags:
   --url, --key, --temporal, --namespace, --posts, --concurrency, --publish-in, --crises,
   --pending, --reads, --read-concurrency, --json
+  --pds, --pds-handle, --pds-password, --publications: the publishing phase against a
+  Bluesky PDS (publications/s through Greenlight ÷ bare createRecord/s)
 `,
 }
 
@@ -258,7 +261,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
-	{"GREENLIGHT_MEDIA_DIR", "", "dev, api: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
+	{"GREENLIGHT_MEDIA_DIR", "", "dev, api, worker: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
 	{"GREENLIGHT_MEDIA_MAX_BYTES", strconv.Itoa(media.DefaultMaxBytes), "largest media upload in bytes; images are also limited to 10 MiB"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
@@ -483,7 +486,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
-		Connectors: map[string]publish.Connector{}} // network publishers (publish/bluesky, …) are added here
+		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}))}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
@@ -510,7 +513,8 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer st.Close()
-	if _, err := secretBox(ctx, c, st); err != nil { // publishing will need it
+	box, err := secretBox(ctx, c, st) // opens connected accounts' credentials to publish
+	if err != nil {
 		return err
 	}
 	var sender mail.Sender = &mail.Catcher{Store: st}
@@ -531,7 +535,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		if c.mediaDir != "" {
 			return fmt.Errorf("GREENLIGHT_MEDIA_DIR: %w", err)
 		}
-		log.Warn("media library unavailable: approval emails will not show images; set GREENLIGHT_MEDIA_DIR to the directory the API replicas share", "error", err)
+		log.Warn("media library unavailable: approval emails will not show images and posts with media fail on network channels; set GREENLIGHT_MEDIA_DIR to the directory the API replicas share", "error", err)
 		lib = nil
 	}
 	hc := outbound.NewClient(c.outbound, outbound.Options{})
@@ -539,6 +543,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
+		Connectors: networks.Connectors(hc), Secrets: box,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
 	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)

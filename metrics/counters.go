@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/publish"
 )
@@ -28,6 +29,9 @@ func init() {
 	// Start the series at zero so that rates and dashboards show them before the first event.
 	for _, r := range []string{"sent", "failed"} {
 		emails.WithLabelValues(r)
+	}
+	for network := range greenlight.Channels {
+		publications.WithLabelValues(network, ResultPublished)
 	}
 }
 

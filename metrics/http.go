@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,8 +32,10 @@ func (m *Metrics) Middleware() fiber.Handler {
 			}
 		}
 		status := c.Response().StatusCode()
-		method := c.Method()
-		route := c.Route().Path
+		// Fiber's strings point into buffers it reuses for the next request: copy what
+		// outlives this one (label values are kept).
+		method := strings.Clone(c.Method())
+		route := strings.Clone(c.Route().Path)
 		if status == fiber.StatusNotFound || status == fiber.StatusMethodNotAllowed {
 			// A prefix middleware (app.Use) answered: name it only if it serves that
 			// prefix itself (static files), else the URL matched no route.

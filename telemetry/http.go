@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,9 +25,12 @@ func (t *Tracing) Middleware(log *slog.Logger) fiber.Handler {
 	}
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
+		// Fiber's strings point into buffers it reuses for the next request: copy what
+		// the span keeps (it is exported later).
+		method := strings.Clone(c.Method())
 		ctx := t.propagator.Extract(c.UserContext(), fasthttpCarrier{c})
-		ctx, span := t.tracer.Start(ctx, c.Method(), trace.WithSpanKind(trace.SpanKindServer),
-			trace.WithAttributes(attribute.String("http.request.method", c.Method()), attribute.String("url.scheme", c.Protocol())))
+		ctx, span := t.tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer),
+			trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("url.scheme", strings.Clone(c.Protocol()))))
 		defer span.End()
 		c.SetUserContext(ctx)
 		if err := c.Next(); err != nil {
@@ -35,14 +39,14 @@ func (t *Tracing) Middleware(log *slog.Logger) fiber.Handler {
 			}
 		}
 		status := c.Response().StatusCode()
-		route := c.Route().Path
-		span.SetName(c.Method() + " " + route)
+		route := strings.Clone(c.Route().Path)
+		span.SetName(method + " " + route)
 		span.SetAttributes(attribute.String("http.route", route), attribute.Int("http.response.status_code", status))
 		if status >= 500 {
 			span.SetStatus(codes.Error, "")
 		}
 		if log != nil {
-			log.DebugContext(ctx, "request", "method", c.Method(), "route", route, "status", status, "duration", time.Since(start))
+			log.DebugContext(ctx, "request", "method", method, "route", route, "status", status, "duration", time.Since(start))
 		}
 		return nil
 	}

@@ -16,14 +16,18 @@ import (
 // and puts it in the request's user context so that the service, store and Temporal calls
 // below are its children. The span is named after the method and the matched route
 // pattern (GET /api/v1/posts/:id); the raw path is not recorded, since approval and
-// invite URLs carry tokens. Like metrics.Middleware it runs the error handler itself, so
-// the recorded status is the one sent. With log, each request is logged at debug level
-// with its trace id. Nil t: a pass-through.
+// invite URLs carry tokens. Health probes (/healthz, /readyz) are not traced. Like
+// metrics.Middleware it runs the error handler itself, so the recorded status is the one
+// sent. With log, each request is logged at debug level with its trace id. Nil t: a
+// pass-through.
 func (t *Tracing) Middleware(log *slog.Logger) fiber.Handler {
 	if t == nil {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
 	return func(c *fiber.Ctx) error {
+		if p := c.Path(); p == "/healthz" || p == "/readyz" {
+			return c.Next() // probes every few seconds: no trace worth keeping
+		}
 		start := time.Now()
 		// Fiber's strings point into buffers it reuses for the next request: copy what
 		// the span keeps (it is exported later).

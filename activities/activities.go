@@ -15,6 +15,7 @@ import (
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/media"
+	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/store"
@@ -266,6 +267,7 @@ func (a *Activities) Publish(ctx context.Context, req PublishRequest) (string, e
 			Key: key, ClientID: req.ClientID, PostID: req.PostID, Version: req.Version, Channel: req.Channel,
 			Title: v.Title, Body: v.Body, MediaURLs: v.MediaURLs, PublishAt: post.PublishAt, WebhookURL: client.WebhookURL,
 		})
+		metrics.Publication(req.Channel, metrics.PublicationResult(err))
 		return ref, err
 	}, &ref)
 	return ref, asTemporal(err)

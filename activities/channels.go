@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/store"
 )
@@ -219,10 +220,23 @@ func (a *Activities) publishWebhook(ctx context.Context, key string, req Publish
 	if err != nil {
 		return publish.Result{}, err
 	}
+	// The receiver fetches the version's library files from signed URLs, after any URLs of
+	// versions saved before the library.
+	urls := append([]string{}, v.MediaURLs...)
+	files, err := a.postMedia(ctx, req.ClientID, v.Media)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	for _, f := range files {
+		if f.URL != "" {
+			urls = append(urls, f.URL)
+		}
+	}
 	ref, err := a.Publisher.Publish(ctx, publish.Publication{
 		Key: key, ClientID: req.ClientID, PostID: req.PostID, Version: req.Version, Channel: req.Channel,
-		Title: v.Title, Body: v.Body, MediaURLs: v.MediaURLs, PublishAt: post.PublishAt, WebhookURL: client.WebhookURL,
+		Title: v.Title, Body: v.Body, MediaURLs: urls, PublishAt: post.PublishAt, WebhookURL: client.WebhookURL,
 	})
+	metrics.Publication(req.Channel, metrics.PublicationResult(err))
 	if err != nil {
 		if greenlight.IsCode(err, greenlight.EINVALID) {
 			return publish.Result{}, &errOutcome{ChannelOutcome{Status: store.ChannelFailed, Error: greenlight.ErrorMessage(err)}}
@@ -261,6 +275,7 @@ func (a *Activities) publishConnector(ctx context.Context, key string, req Publi
 		Key: key, PostID: req.PostID, Version: req.Version, Channel: req.Channel, Text: v.Body, Title: v.Title,
 		Media: files, CreatedAt: post.CreatedAt, PublishAt: post.PublishAt,
 	})
+	metrics.Publication(req.Channel, metrics.PublicationResult(err))
 	if err == nil {
 		return res, nil
 	}

@@ -297,6 +297,10 @@ func TestPublishChannelWebhookPath(t *testing.T) {
 		require.Equal(t, activities.ChannelOutcome{Channel: "x", Status: store.ChannelPublished, RemoteID: "ref-x", Attempts: 1}, out)
 		require.Len(t, f.pub.calls, 1)
 		require.Equal(t, "post/"+f.post.ID+"/v1/publish/x", f.pub.calls[0].Key, "the webhook's idempotency key is unchanged")
+		require.Len(t, f.pub.calls[0].MediaURLs, 2, "the receiver gets the version's files, in order")
+		for i, u := range f.pub.calls[0].MediaURLs {
+			require.True(t, strings.HasPrefix(u, f.acts.BaseURL+"/media/"+f.files[i].ID+"/file?"), u)
+		}
 		_, err = f.acts.PublishChannel(ctx, f.req(f.post, "x"))
 		require.NoError(t, err)
 		require.Len(t, f.pub.calls, 1)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/report"
@@ -209,6 +210,7 @@ func (a *Activities) PublishStatement(ctx context.Context, r StatementPublishReq
 			Key: key, ClientID: r.ClientID, PostID: r.StatementID, Version: r.Version, Channel: r.Channel,
 			Title: "Holding statement", Body: st.Body, MediaURLs: []string{}, PublishAt: time.Now().UTC(), WebhookURL: client.WebhookURL,
 		})
+		metrics.Publication(r.Channel, metrics.PublicationResult(err))
 		return ref, err
 	}, &ref)
 	return ref, asTemporal(err)

@@ -46,6 +46,11 @@ type Config struct {
 	Timezone *time.Location
 	// PublicURL is the site's base URL (invite links); cookies are Secure when it is https.
 	PublicURL string
+	// Middleware runs before everything else on every request (metrics, tracing).
+	Middleware []fiber.Handler
+	// Draining, when it returns true, makes /readyz answer 503 (the process is shutting
+	// down: load balancers stop sending requests while the ones in flight finish).
+	Draining func() bool
 }
 
 // New builds the Fiber app with every route.
@@ -91,11 +96,14 @@ func New(cfg Config) *fiber.App {
 	if cfg.Service != nil && cfg.Service.Library != nil {
 		app.Server().HeaderReceived = bodyLimits(cfg.Service.Library.MaxBytes())
 	}
+	for _, h := range cfg.Middleware {
+		app.Use(h)
+	}
 	app.Use(clientIPs(cfg.TrustedProxies), recoverer(cfg.Log), securityHeaders)
 
 	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), PathPrefix: "static", MaxAge: 3600}))
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", readyz(cfg.Store, cfg.Temporal, cfg.Log))
+	app.Get("/readyz", draining(cfg.Draining), readyz(cfg.Store, cfg.Temporal, cfg.Log))
 
 	svc := cfg.Service
 	publicURL := strings.TrimRight(cfg.PublicURL, "/")
@@ -206,7 +214,7 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			status = fiber.StatusInternalServerError
 		}
 		if code == greenlight.EINTERNAL {
-			log.Error("request failed", "method", c.Method(), "path", logPath(c), "ip", clientIP(c), "error", err)
+			log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", logPath(c), "ip", clientIP(c), "error", err)
 		}
 		if wantsHTML(c) {
 			c.Status(status)
@@ -229,7 +237,7 @@ func recoverer(log *slog.Logger) fiber.Handler {
 	return func(c *fiber.Ctx) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				log.Error("panic in handler", "method", c.Method(), "path", logPath(c), "panic", r)
+				log.ErrorContext(c.UserContext(), "panic in handler", "method", c.Method(), "path", logPath(c), "panic", r)
 				err = greenlight.Errorf(greenlight.EINTERNAL, "internal error")
 			}
 		}()
@@ -286,6 +294,17 @@ func rateLimit(st *store.Store, name string, max int, window time.Duration) fibe
 		if !ok {
 			c.Set(fiber.HeaderRetryAfter, "60")
 			return greenlight.Errorf(greenlight.ETOOMANY, "too many requests, try again in a minute")
+		}
+		return c.Next()
+	}
+}
+
+// draining answers /readyz with 503 {"status":"draining"} once the process is shutting
+// down, before any dependency is checked.
+func draining(isDraining func() bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if isDraining != nil && isDraining() {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
 		}
 		return c.Next()
 	}

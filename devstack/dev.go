@@ -21,6 +21,7 @@ import (
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/media"
+	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
@@ -28,6 +29,7 @@ import (
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
+	"github.com/greenlight/greenlight/telemetry"
 	"github.com/greenlight/greenlight/worker"
 )
 
@@ -71,6 +73,12 @@ type Config struct {
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
+	// Metrics, when set, gets the Temporal SDK's metrics, the HTTP requests and the
+	// domain figures.
+	Metrics *metrics.Metrics
+	// Tracing, when set, traces HTTP requests, Temporal calls, workflows, activities and
+	// SQL statements.
+	Tracing *telemetry.Tracing
 }
 
 // Stack is a running dev stack.
@@ -127,9 +135,16 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.TemporalAddr = s.server.HostPort()
-	if s.Temporal, err = client.DialContext(ctx, client.Options{
-		HostPort: s.TemporalAddr, Namespace: "default", Logger: logging.SDK(os.Stderr),
-	}); err != nil {
+	copts := client.Options{HostPort: s.TemporalAddr, Namespace: "default", Logger: logging.SDK(os.Stderr)}
+	if cfg.Metrics != nil {
+		copts.MetricsHandler = cfg.Metrics.TemporalHandler()
+	}
+	if i, err := cfg.Tracing.TemporalInterceptor(); err != nil {
+		return nil, err
+	} else if i != nil {
+		copts.Interceptors = append(copts.Interceptors, i)
+	}
+	if s.Temporal, err = client.DialContext(ctx, copts); err != nil {
 		return nil, fmt.Errorf("temporal client: %w", err)
 	}
 
@@ -142,6 +157,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	if err = s.Store.Migrate(ctx); err != nil {
 		return nil, err
+	}
+	if err = cfg.Tracing.InstrumentDB(s.Store.DB()); err != nil {
+		return nil, err
+	}
+	if cfg.Metrics != nil {
+		cfg.Metrics.WatchDomain(s.Store, metrics.DomainOptions{Log: cfg.Log})
 	}
 	if s.AdminKey, s.NewAdminKey, err = adminKey(cfg); err != nil {
 		return nil, err
@@ -186,7 +207,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		conns = networks.Connectors(hc)
 	}
 	acts := &activities.Activities{
-		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
+		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: metrics.CountEmails(&mail.Catcher{Store: s.Store}), SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log, Library: lib,
 		Connectors: conns, Secrets: box,
@@ -209,6 +230,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,
+		Middleware: middleware(cfg),
 	})
 	admin, err := s.Store.UserByEmail(ctx, AdminEmail)
 	if err != nil {
@@ -251,6 +273,18 @@ func (s *Stack) Stop() {
 	if s.server != nil {
 		_ = s.server.Stop()
 	}
+}
+
+// middleware instruments the HTTP app: request metrics outside, the span inside.
+func middleware(cfg Config) []fiber.Handler {
+	var hs []fiber.Handler
+	if cfg.Metrics != nil {
+		hs = append(hs, cfg.Metrics.Middleware())
+	}
+	if cfg.Tracing != nil {
+		hs = append(hs, cfg.Tracing.Middleware(cfg.Log))
+	}
+	return hs
 }
 
 // adminKey returns the configured key, else the one kept in the data dir, else a new one

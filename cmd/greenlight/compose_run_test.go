@@ -65,6 +65,7 @@ type composeStack struct {
 	apiAddr string
 	smtp    *smtptest.Server
 	volumes map[string]string // named volume → its directory, shared by the services mounting it
+	metrics map[string]string // service → the loopback address standing in for its GREENLIGHT_METRICS_ADDR
 }
 
 var (
@@ -252,6 +253,17 @@ func (c *composeStack) environ(service string) []string {
 	for k, v := range env(svc) {
 		if to, ok := c.vars[k+"="+v]; ok {
 			v = to
+		}
+		if k == "GREENLIGHT_METRICS_ADDR" && v != "" {
+			// Every container has the port to itself; here each service gets its own.
+			if c.metrics == nil {
+				c.metrics = map[string]string{}
+			}
+			if _, ok := c.metrics[service]; !ok {
+				c.metrics[service] = proc.FreeAddr(c.t)
+			}
+			out = append(out, k+"="+c.metrics[service])
+			continue
 		}
 		for _, vol := range svc.Volumes {
 			if vol.Type == types.VolumeTypeBind && v == vol.Target {
@@ -511,6 +523,21 @@ func TestComposeStackPublishesAPost(t *testing.T) {
 	require.True(t, ok, "the client's webhook received the publication")
 	require.True(t, signed, "signed with GREENLIGHT_WEBHOOK_SECRET from .env")
 	require.True(t, api.Alive() && worker.Alive(), "api and worker keep running")
+
+	// What the prometheus service scrapes: the api's and the worker's /metrics.
+	scrape := func(svc string) string {
+		addr, ok := c.metrics[svc]
+		require.True(t, ok, "%s runs with GREENLIGHT_METRICS_ADDR", svc)
+		got := c.call("GET", "http://"+addr+"/metrics", "", nil)
+		require.Equal(t, http.StatusOK, got.status)
+		return string(got.body)
+	}
+	apiMetrics, workerMetrics := scrape("api"), scrape("worker")
+	require.Contains(t, apiMetrics, `greenlight_http_requests_total{method="POST",route="/api/v1/posts",status="201"} 1`)
+	require.Contains(t, apiMetrics, "temporal_request_total{")
+	require.Contains(t, workerMetrics, `greenlight_publications_total{network="instagram",result="published"} 1`)
+	require.Contains(t, workerMetrics, "temporal_workflow_task_execution_latency_seconds_bucket{")
+	require.Contains(t, workerMetrics, `greenlight_posts{status="published"} 1`)
 }
 
 // uploadPNG uploads a small PNG for client through the api and checks it is stored in the

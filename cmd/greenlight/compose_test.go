@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 )
 
 // The compose checks read docker-compose.yml the way `docker compose` does (the compose-spec
@@ -93,7 +96,7 @@ func temporalServerVersion(t *testing.T) string {
 
 func TestComposeServicesAndDependencies(t *testing.T) {
 	p := mustLoadCompose(t)
-	require.ElementsMatch(t, []string{"postgres", "temporal-schema", "temporal", "temporal-init", "temporal-ui", "mailpit", "migrate", "api", "worker"}, p.ServiceNames())
+	require.ElementsMatch(t, []string{"postgres", "temporal-schema", "temporal", "temporal-init", "temporal-ui", "mailpit", "migrate", "api", "worker", "prometheus"}, p.ServiceNames())
 
 	for name, s := range p.Services {
 		for dep, d := range s.DependsOn {
@@ -193,8 +196,8 @@ func TestComposePublishesOnLoopbackOnly(t *testing.T) {
 			require.Equal(t, "127.0.0.1", port.HostIP, "%s publishes %d on loopback only", name, port.Target)
 		}
 	}
-	require.Equal(t, map[string]bool{"api": true, "temporal-ui": true, "mailpit": true}, published,
-		"only the api and the web UIs publish ports; PostgreSQL, Temporal and SMTP stay inside")
+	require.Equal(t, map[string]bool{"api": true, "temporal-ui": true, "mailpit": true, "prometheus": true}, published,
+		"only the api and the web UIs publish ports; PostgreSQL, Temporal, SMTP and /metrics stay inside")
 }
 
 func TestComposeSecretsComeFromEnvFile(t *testing.T) {
@@ -324,6 +327,66 @@ func TestComposeSecretKeyAndMedia(t *testing.T) {
 	m := regexp.MustCompile(`(?m)^COPY --from=build --chown=65532:65532 /rootfs(\S*) (\S+)$`).FindStringSubmatch(string(dockerfile))
 	require.Equal(t, m[1], m[2], "copied to the same path")
 	require.True(t, dir == m[2] || strings.HasPrefix(dir, m[2]+"/"), "the image has %s owned by nonroot (65532)", dir)
+}
+
+// TestComposePrometheusScrapesAPIAndWorker: the prometheus service reads the shipped
+// scrape config at the image's default path, and that config scrapes the api and the
+// worker on the port of their GREENLIGHT_METRICS_ADDR, which no service publishes.
+func TestComposePrometheusScrapesAPIAndWorker(t *testing.T) {
+	p := mustLoadCompose(t)
+	prom := p.Services["prometheus"]
+	var config string
+	for _, v := range prom.Volumes {
+		if v.Type == types.VolumeTypeBind && v.Target == "/etc/prometheus/prometheus.yml" {
+			config = v.Source
+		}
+	}
+	require.NotEmpty(t, config, "prometheus mounts its scrape config at /etc/prometheus/prometheus.yml")
+	data, err := os.ReadFile(config)
+	require.NoError(t, err)
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+			DNSSDConfigs []struct {
+				Names []string `yaml:"names"`
+				Type  string   `yaml:"type"`
+				Port  int      `yaml:"port"`
+			} `yaml:"dns_sd_configs"`
+			MetricsPath string `yaml:"metrics_path"`
+		} `yaml:"scrape_configs"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	targets := map[string]bool{}
+	for _, sc := range cfg.ScrapeConfigs {
+		require.Contains(t, []string{"", "/metrics"}, sc.MetricsPath, "job %s scrapes /metrics", sc.JobName)
+		for _, st := range sc.StaticConfigs {
+			for _, tg := range st.Targets {
+				targets[tg] = true
+			}
+		}
+		for _, d := range sc.DNSSDConfigs {
+			require.Equal(t, "A", d.Type, "job %s: compose's DNS answers A records", sc.JobName)
+			for _, n := range d.Names {
+				targets[net.JoinHostPort(n, strconv.Itoa(d.Port))] = true
+			}
+		}
+	}
+	for _, svc := range []string{"api", "worker"} {
+		addr := env(p.Services[svc])["GREENLIGHT_METRICS_ADDR"]
+		host, port, err := net.SplitHostPort(addr)
+		require.NoError(t, err, "%s sets GREENLIGHT_METRICS_ADDR", svc)
+		require.Contains(t, []string{"", "0.0.0.0", "::"}, host, "%s's metrics listen on every interface of its container", svc)
+		require.True(t, targets[net.JoinHostPort(svc, port)], "prometheus scrapes %s:%s (targets %v)", svc, port, targets)
+		for _, pp := range p.Services[svc].Ports {
+			require.NotEqual(t, port, strconv.Itoa(int(pp.Target)), "%s's metrics port is not published", svc)
+		}
+	}
+	deps := prom.DependsOn
+	require.Contains(t, deps, "api")
+	require.Contains(t, deps, "worker")
 }
 
 func TestReadmeDocumentsEveryVariable(t *testing.T) {

@@ -27,6 +27,11 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 		// Profiling for performance work on a developer's machine (net/http/pprof handlers).
 		go func() { log.Error("pprof server stopped", "error", http.ListenAndServe(addr, nil)) }()
 	}
+	obs, err := observe(ctx, c, "dev", log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 	log.Info("starting dev stack", "data", *data)
 	stack, err := devstack.Start(ctx, devstack.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
@@ -34,6 +39,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 		Timezone: c.timezone, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Retention: c.retention, Log: log, Outbound: c.outbound,
 		Secrets:  c.secrets,
 		MediaDir: c.mediaDirIn(*data), MediaMaxBytes: c.mediaMaxBytes,
+		Metrics: obs.metrics, Tracing: obs.tracing,
 	})
 	if err != nil {
 		return err
@@ -50,6 +56,9 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	fmt.Fprintf(stdout, "  Health     %s/readyz\n", stack.URL)
 	fmt.Fprintf(stdout, "  Temporal   %s (namespace default)\n", stack.TemporalAddr)
 	fmt.Fprintf(stdout, "  Records    %s\n", db)
+	if obs.server != nil {
+		fmt.Fprintf(stdout, "  Metrics    http://%s/metrics\n", obs.server.Addr)
+	}
 	if stack.NewAdminKey {
 		fmt.Fprintf(stdout, "\n  Admin API key (shown once, kept in %s/admin.key):\n  %s\n", *data, stack.AdminKey)
 	} else {

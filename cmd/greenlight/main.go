@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/greenlight/greenlight/internal/logging"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/media"
+	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
@@ -298,6 +300,7 @@ type config struct {
 	mediaDir                                      string
 	mediaMaxBytes                                 int64
 	retention                                     worker.RetentionConfig
+	observe                                       observeConfig // observe.go
 	errs                                          []error
 }
 
@@ -343,6 +346,7 @@ func envConfig() config {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_TEMPORAL_PORT: must be a port number"))
 	}
 	c.mediaDir = getenv("GREENLIGHT_MEDIA_DIR")
+	c.observe = readObserveConfig(&c.errs)
 	if c.mediaMaxBytes, err = strconv.ParseInt(getenv("GREENLIGHT_MEDIA_MAX_BYTES"), 10, 64); err != nil || c.mediaMaxBytes < 1 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_MEDIA_MAX_BYTES: must be a positive number of bytes"))
 	}
@@ -420,9 +424,12 @@ func openStore(ctx context.Context, c config) (*store.Store, error) {
 	return store.Open(ctx, c.databaseURL)
 }
 
-func dialTemporal(ctx context.Context, c config, stderr io.Writer) (client.Client, error) {
+func dialTemporal(ctx context.Context, c config, stderr io.Writer, obs *observability) (client.Client, error) {
 	opts, err := temporalOptions(c, stderr) // TLS and API key: temporal_conn.go
 	if err != nil {
+		return nil, err
+	}
+	if err := obs.temporal(&opts); err != nil { // metrics and tracing: observe.go
 		return nil, err
 	}
 	tc, err := client.DialContext(ctx, opts)
@@ -456,12 +463,20 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	if err := c.check("api"); err != nil {
 		return err
 	}
+	obs, err := observe(ctx, c, "api", log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
 	st, err := openStore(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tc, err := dialTemporal(ctx, c, os.Stderr)
+	if err := obs.store(st); err != nil {
+		return err
+	}
+	tc, err := dialTemporal(ctx, c, os.Stderr, obs)
 	if err != nil {
 		return err
 	}
@@ -487,9 +502,11 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
 		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}))}
+	var draining atomic.Bool
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
+		Middleware: obs.middleware(), Draining: draining.Load,
 	})
 	served := make(chan error, 1)
 	go func() { served <- app.Listen(c.addr) }()
@@ -499,9 +516,24 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Graceful shutdown: /readyz says 503 while everything else is still served, so that
+	// load balancers stop sending requests; then the listener closes and the requests in
+	// flight get GREENLIGHT_SHUTDOWN_TIMEOUT to finish.
+	draining.Store(true)
+	log.Info("shutting down: /readyz answers 503", "delay", c.observe.shutdownDelay)
+	select {
+	case <-time.After(c.observe.shutdownDelay):
+	case err := <-served:
+		return err
+	}
+	log.Info("shutting down: draining requests in flight", "timeout", c.observe.shutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), c.observe.shutdownTimeout)
 	defer cancel()
-	return app.ShutdownWithContext(shutdown)
+	if err := app.ShutdownWithContext(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("api stopped")
+	return nil
 }
 
 func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer) error {
@@ -513,6 +545,14 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer st.Close()
+	obs, err := observe(ctx, c, "worker", log)
+	if err != nil {
+		return err
+	}
+	defer obs.close()
+	if err := obs.store(st); err != nil {
+		return err
+	}
 	box, err := secretBox(ctx, c, st) // opens connected accounts' credentials to publish
 	if err != nil {
 		return err
@@ -523,7 +563,8 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 			return err
 		}
 	}
-	tc, err := dialTemporal(ctx, c, stderr)
+	sender = metrics.CountEmails(sender)
+	tc, err := dialTemporal(ctx, c, stderr, obs)
 	if err != nil {
 		return err
 	}
@@ -545,14 +586,20 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
 		Connectors: networks.Connectors(hc), Secrets: box,
 	}
-	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
+	// On SIGTERM the worker stops polling and gives running activities
+	// GREENLIGHT_SHUTDOWN_TIMEOUT to finish before their contexts are cancelled.
+	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{WorkerStopTimeout: c.observe.shutdownTimeout})
 	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)
 	if err != nil {
 		return err
 	}
 	log.Info("retention schedule", "schedule", outcome, "every", c.retention.Interval)
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)
-	return w.Run(interruptOn(ctx))
+	if err := w.Run(interruptOn(ctx)); err != nil {
+		return err
+	}
+	log.Info("worker stopped")
+	return nil
 }
 
 // interruptOn adapts a context to the worker's interrupt channel.

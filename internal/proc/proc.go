@@ -109,6 +109,14 @@ func (p *Process) ExitCode() int {
 	return p.exit
 }
 
+// Signal sends sig without waiting for the process to exit (see ExitCode).
+func (p *Process) Signal(sig os.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // Kill sends SIGKILL and waits: a crash.
 func (p *Process) Kill() { p.signal(syscall.SIGKILL) }
 

@@ -194,7 +194,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib, PublicURL: public}
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

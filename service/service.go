@@ -43,6 +43,9 @@ type Service struct {
 	// Secrets seals connected accounts' credentials; nil when GREENLIGHT_SECRET_KEY is not
 	// set, and then accounts cannot be connected.
 	Secrets *secrets.Box
+	// PublicURL is the site's base URL (GREENLIGHT_PUBLIC_URL): OAuth authorizations send the
+	// browser back under it. Empty: accounts that need an authorization cannot be connected.
+	PublicURL string
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

@@ -149,7 +149,11 @@ var (
 // (grapheme clusters), every URL as urlChars, a remote mention as "@user".
 func CountCharacters(text string, urlChars int) int {
 	placeholder := strings.Repeat("x", urlChars)
-	text = urlPattern.ReplaceAllString(text, "${1}"+placeholder)
+	text = urlPattern.ReplaceAllStringFunc(text, func(m string) string {
+		sub := urlPattern.FindStringSubmatch(m)
+		link := trimLink(sub[2])
+		return sub[1] + placeholder + sub[2][len(link):]
+	})
 	text = mentionPattern.ReplaceAllString(text, "${1}@${2}")
 	n := 0
 	for it := graphemes.FromString(text); it.Next(); {
@@ -254,3 +258,22 @@ func toPublishError(err error) *publish.Error {
 }
 
 var _ publish.Connector = (*Connector)(nil)
+
+// trimLink drops the punctuation that ends a sentence rather than the URL, and a closing
+// bracket without its opening one inside the URL.
+func trimLink(s string) string {
+	for s != "" {
+		last := s[len(s)-1]
+		switch {
+		case strings.IndexByte(".,;:!?'\"", last) >= 0:
+			s = s[:len(s)-1]
+		case last == ')' && strings.Count(s, "(") < strings.Count(s, ")"):
+			s = s[:len(s)-1]
+		case last == ']' && strings.Count(s, "[") < strings.Count(s, "]"):
+			s = s[:len(s)-1]
+		default:
+			return s
+		}
+	}
+	return s
+}

@@ -117,3 +117,9 @@ func (s *Store) DeleteOAuthStates(ctx context.Context, cutoff time.Time) (int64,
 	res := s.ctx(ctx).Where("expires_at < ?", cutoff.UTC()).Delete(&OAuthState{})
 	return res.RowsAffected, wrap(res.Error, "delete oauth states")
 }
+
+// TableName is the table's name (GORM would say o_auth_apps).
+func (OAuthApp) TableName() string { return "oauth_apps" }
+
+// TableName is the table's name (GORM would say o_auth_states).
+func (OAuthState) TableName() string { return "oauth_states" }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -202,7 +203,9 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 	if err != nil {
 		pe := toPublishError(err)
 		var e *Error
-		if !l.HonorsIdempotencyKey && errors.As(err, &e) && e.Status == 0 {
+		var op *net.OpError
+		notSent := errors.As(err, &op) && op.Op == "dial"
+		if !l.HonorsIdempotencyKey && errors.As(err, &e) && e.Status == 0 && !notSent {
 			// The request may have arrived: without the key's protection a retry could post twice.
 			pe.Kind = publish.KindAmbiguous
 		}

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +211,47 @@ func TestCountCharacters(t *testing.T) {
 		{"👨‍👩‍👧", 1},
 	} {
 		require.Equal(t, tc.want, mastodon.CountCharacters(tc.text, 23), tc.text)
+	}
+}
+
+type failCreate struct {
+	base http.RoundTripper
+	err  error
+}
+
+func (f failCreate) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == "POST" && r.URL.Path == "/api/v1/statuses" {
+		return nil, f.err
+	}
+	return f.base.RoundTrip(r)
+}
+
+// On a server that ignores Idempotency-Key, a create that may have been sent is
+// ambiguous, but one that never left (the dial failed) is retryable; on Mastodon, which
+// honours the key, both are retryable.
+func TestLostCreateKinds(t *testing.T) {
+	gtsLike := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"version":"3.5.3+0.18.3","source_url":"https://github.com/superseriousbusiness/gotosocial","configuration":{"statuses":{"max_characters":5000}}}`)
+	}))
+	t.Cleanup(gtsLike.Close)
+	fake := mastodontest.Start(t, mastodontest.Options{})
+	sent := errors.New("connection reset by peer")
+	dial := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	for _, tc := range []struct {
+		name     string
+		instance string
+		err      error
+		kind     publish.Kind
+	}{
+		{"gotosocial, lost answer", gtsLike.URL, sent, publish.KindAmbiguous},
+		{"gotosocial, not sent", gtsLike.URL, dial, publish.KindRetryable},
+		{"mastodon, lost answer", fake.URL, sent, publish.KindRetryable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mastodon.NewConnector(&http.Client{Transport: failCreate{http.DefaultTransport, tc.err}})
+			_, err := c.Publish(context.Background(), account(t, tc.instance, "tok"), publish.Post{Key: "k", Text: "hi"})
+			require.Equal(t, tc.kind, publish.KindOf(err), "%v", err)
+		})
 	}
 }

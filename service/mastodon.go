@@ -83,7 +83,12 @@ func (s *Service) ConnectMastodon(ctx context.Context, actor *store.User, client
 		return nil, err
 	}
 	now := s.now()
+	// Sweep what abandoned authorizations left: pending accounts past their state's life,
+	// and states expired for a day (kept that long so that a late click says "expired").
 	if _, err := s.Store.DeletePendingAccounts(ctx, clientID, NetworkMastodon, now.Add(-OAuthStateTTL)); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.DeleteOAuthStates(ctx, now.Add(-24*time.Hour)); err != nil {
 		return nil, err
 	}
 	a := &store.Account{

@@ -63,6 +63,12 @@ func TestOAuthStatesAndApps(t *testing.T) {
 		_, err = s.UseOAuthState(ctx, "bluesky", "live", now)
 		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(err), "a state belongs to its network")
 
+		swept, err := s.DeleteOAuthStates(ctx, now)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, swept, "only the expired state")
+		_, err = s.UseOAuthState(ctx, "mastodon", "old", now)
+		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(err))
+
 		app := &store.OAuthApp{Network: "mastodon", InstanceURL: "https://social.test", RedirectURI: "https://gl.test/oauth/callback/mastodon",
 			ClientID: "cid", ClientSecret: "v1.k.secret", CreatedAt: now}
 		require.NoError(t, s.CreateOAuthApp(ctx, app))

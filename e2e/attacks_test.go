@@ -137,6 +137,9 @@ var routeAccess = map[string]access{
 	"GET /dev/mail/:id/html":       {public: true},
 	"GET /dev/stats":               {public: true},
 	"GET /dev/publications.json":   {public: true},
+
+	// The single-use OAuth state in the query is the credential.
+	"GET /oauth/callback/mastodon": {public: true},
 }
 
 // allRoutes is every route of the router, "METHOD /path".

@@ -47,6 +47,12 @@ func TestRekeyAccounts(t *testing.T) {
 			ids = append(ids, a.ID)
 		}
 
+		// A Mastodon app's client secret is sealed too.
+		redirect := "https://gl.test/oauth/callback/mastodon"
+		aad := store.OAuthAppAAD("mastodon", "https://social.test", redirect)
+		require.NoError(t, st.CreateOAuthApp(ctx, &store.OAuthApp{Network: "mastodon", InstanceURL: "https://social.test", RedirectURI: redirect,
+			ClientID: "cid", ClientSecret: before.Seal([]byte("app secret"), aad), CreatedAt: now}))
+
 		newOnly, err := secrets.Parse(newKey, "")
 		require.NoError(t, err)
 		_, err = service.RekeyAccounts(ctx, st, newOnly)
@@ -56,7 +62,12 @@ func TestRekeyAccounts(t *testing.T) {
 		require.NoError(t, err)
 		n, err := service.RekeyAccounts(ctx, st, rotating)
 		require.NoError(t, err)
-		require.Equal(t, 2, n)
+		require.Equal(t, 3, n)
+		app, err := st.OAuthApp(ctx, "mastodon", "https://social.test", redirect)
+		require.NoError(t, err)
+		secret, err := newOnly.Open(app.ClientSecret, aad)
+		require.NoError(t, err)
+		require.Equal(t, "app secret", string(secret))
 		n, err = service.RekeyAccounts(ctx, st, rotating)
 		require.NoError(t, err)
 		require.Zero(t, n, "a second run has nothing to do")

@@ -501,7 +501,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
-		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}))}
+		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{})), PublicURL: c.publicURL}
 	var draining atomic.Bool
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,

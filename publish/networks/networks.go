@@ -7,12 +7,14 @@ import (
 
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
+	"github.com/greenlight/greenlight/publish/mastodon"
 )
 
 // Connectors returns every shipped connector by network name, each reaching networks
 // through hc (the shared outbound client).
 func Connectors(hc *http.Client) map[string]publish.Connector {
 	return map[string]publish.Connector{
-		bluesky.Network: bluesky.Connector{HTTP: hc},
+		bluesky.Network:  bluesky.Connector{HTTP: hc},
+		mastodon.Network: mastodon.NewConnector(hc),
 	}
 }

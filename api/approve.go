@@ -30,7 +30,7 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 			}
 			return c.JSON(out)
 		}
-		return renderLink(c, v, agency, "", v.Err())
+		return renderLink(c, svc, v, agency, "", v.Err())
 	}
 }
 
@@ -69,7 +69,7 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			if greenlight.IsCode(err, greenlight.EINVALID) {
 				comment = in.Comment // show the form again with what was typed
 			}
-			return renderLink(c, v, agency, comment, err)
+			return renderLink(c, svc, v, agency, comment, err)
 		}
 		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
@@ -79,7 +79,25 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	}
 }
 
-func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
+// linkMedia is the media of the version a post link is for, with signed URLs.
+// TODO(media-posts): LinkView is to carry the version's media (service/links.go); until it
+// does, the version is read here.
+func linkMedia(c *fiber.Ctx, svc *service.Service, v *service.LinkView) ([]mediaItem, error) {
+	if v.Kind != "post" || v.Link == nil {
+		return nil, nil
+	}
+	ver, err := svc.Store.PostVersion(c.UserContext(), v.Link.SubjectID, v.Version)
+	if err != nil {
+		return nil, err
+	}
+	return mediaItems(svc, ver.Media), nil
+}
+
+func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
+	media, merr := linkMedia(c, svc, v)
+	if merr != nil {
+		return merr
+	}
 	lang := language(c)
 	status := fiber.StatusOK
 	msg := ""
@@ -94,6 +112,6 @@ func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err e
 	}
 	return c.Status(status).Render("approve", fiber.Map{
 		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
-		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
+		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "MediaItems": media,
 	}, "layout")
 }

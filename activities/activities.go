@@ -14,6 +14,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/store"
 )
@@ -44,6 +45,9 @@ type Activities struct {
 	HTTP *http.Client
 	// BaseURL is the public URL links in emails start with (never taken from a request).
 	BaseURL string
+	// Library signs the URLs of a post's images and videos in approval emails (nil: the
+	// emails list no media).
+	Library *media.Library
 	// LinkTTL is how long an approval link works.
 	LinkTTL time.Duration
 	// Agency is the agency's name, shown to clients.
@@ -122,7 +126,7 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 			return approvalEmail(approvalData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
 				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
-				URL: url, Expires: expires, Reminder: req.Reminder,
+				URL: url, Expires: expires, Reminder: req.Reminder, Media: a.emailMedia(v.Media, expires),
 			})
 		})
 		if err != nil {

@@ -27,6 +27,13 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 			out := fiber.Map{"state": v.State, "kind": v.Kind, "subject_id": v.Link.SubjectID, "version": v.Version, "title": v.Title}
 			if v.Kind == "post" {
 				out["post_id"] = v.Link.SubjectID
+				out["digest"] = v.Digest
+				media := make([]fiber.Map, 0, len(v.Media))
+				for _, m := range v.Media {
+					media = append(media, fiber.Map{"id": m.ID, "content_type": m.ContentType, "sha256": m.SHA256, "alt": m.Alt,
+						"width": m.Width, "height": m.Height, "url": m.URL, "thumb_url": m.ThumbURL})
+				}
+				out["media"] = media
 			}
 			return c.JSON(out)
 		}

@@ -63,6 +63,9 @@ type Config struct {
 	// upload (default media.DefaultMaxBytes).
 	MediaDir      string
 	MediaMaxBytes int64
+	// Connectors are the network publishers, by network (none when nil: every channel is
+	// published through the client's webhook or recorded by the dev publisher).
+	Connectors map[string]publish.Connector
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -167,11 +170,19 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		public = s.URL
 	}
 
+	mediaDir := cfg.MediaDir
+	if mediaDir == "" {
+		mediaDir = filepath.Join(cfg.DataDir, "media")
+	}
+	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
+	if err != nil {
+		return nil, err
+	}
 	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
 	acts := &activities.Activities{
 		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
-		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
+		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log, Library: lib,
 	}
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
@@ -185,16 +196,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	mediaDir := cfg.MediaDir
-	if mediaDir == "" {
-		mediaDir = filepath.Join(cfg.DataDir, "media")
-	}
-	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
-	if err != nil {
-		return nil, err
-	}
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
+		Connectors: connectors(cfg.Connectors), DevPublisher: true} // the dev publisher records what has no webhook
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,
@@ -265,3 +269,10 @@ func adminKey(cfg Config) (key string, created bool, err error) {
 
 // Routes lists the HTTP routes the stack serves (tests enumerate them).
 func (s *Stack) Routes() []fiber.Route { return s.app.GetRoutes(true) }
+
+func connectors(m map[string]publish.Connector) map[string]publish.Connector {
+	if m == nil {
+		return map[string]publish.Connector{}
+	}
+	return m
+}

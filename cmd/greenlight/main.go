@@ -482,7 +482,8 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 		lib = nil
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
-		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib}
+		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
+		Connectors: map[string]publish.Connector{}} // network publishers (publish/bluesky, …) are added here
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
@@ -523,11 +524,21 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer tc.Close()
+	// The worker signs the URLs of images in approval emails with the API's key, kept in
+	// the shared media directory; without it the emails only link to the approval page.
+	lib, err := media.Open(c.mediaDirIn(c.dataDir), c.mediaMaxBytes)
+	if err != nil {
+		if c.mediaDir != "" {
+			return fmt.Errorf("GREENLIGHT_MEDIA_DIR: %w", err)
+		}
+		log.Warn("media library unavailable: approval emails will not show images; set GREENLIGHT_MEDIA_DIR to the directory the API replicas share", "error", err)
+		lib = nil
+	}
 	hc := outbound.NewClient(c.outbound, outbound.Options{})
 	acts := &activities.Activities{
 		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
-		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
+		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
 	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)

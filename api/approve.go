@@ -37,7 +37,7 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 			}
 			return c.JSON(out)
 		}
-		return renderLink(c, svc, v, agency, "", v.Err())
+		return renderLink(c, v, agency, "", v.Err())
 	}
 }
 
@@ -76,7 +76,7 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			if greenlight.IsCode(err, greenlight.EINVALID) {
 				comment = in.Comment // show the form again with what was typed
 			}
-			return renderLink(c, svc, v, agency, comment, err)
+			return renderLink(c, v, agency, comment, err)
 		}
 		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
@@ -86,25 +86,16 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	}
 }
 
-// linkMedia is the media of the version a post link is for, with signed URLs.
-// TODO(media-posts): LinkView is to carry the version's media (service/links.go); until it
-// does, the version is read here.
-func linkMedia(c *fiber.Ctx, svc *service.Service, v *service.LinkView) ([]mediaItem, error) {
-	if v.Kind != "post" || v.Link == nil {
-		return nil, nil
+// linkMedia is the media of the version a link is for, as the service signed them.
+func linkMedia(v *service.LinkView) []mediaItem {
+	out := make([]mediaItem, 0, len(v.Media))
+	for _, m := range v.Media {
+		out = append(out, mediaItem{ID: m.ID, ContentType: m.ContentType, Alt: m.Alt, URL: m.URL, Thumb: m.ThumbURL, Video: m.IsVideo()})
 	}
-	ver, err := svc.Store.PostVersion(c.UserContext(), v.Link.SubjectID, v.Version)
-	if err != nil {
-		return nil, err
-	}
-	return mediaItems(svc, ver.Media), nil
+	return out
 }
 
-func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
-	media, merr := linkMedia(c, svc, v)
-	if merr != nil {
-		return merr
-	}
+func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
 	lang := language(c)
 	status := fiber.StatusOK
 	msg := ""
@@ -119,6 +110,6 @@ func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency,
 	}
 	return c.Status(status).Render("approve", fiber.Map{
 		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
-		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "MediaItems": media,
+		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "MediaItems": linkMedia(v),
 	}, "layout")
 }

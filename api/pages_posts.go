@@ -185,7 +185,7 @@ func (p *pages) postForm(c *fiber.Ctx) (service.PostFields, error) {
 		f.MediaURLs = &media
 		if c.FormValue("media_form") != "" {
 			items := mediaForm(c)
-			f.Media = &items
+			f.Media, f.MediaField = &items, "media"
 		}
 	}
 	var err error

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,13 +22,20 @@ type accountJSON struct {
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// AuthorizeURL is where the account's owner authorizes Greenlight (pending accounts,
+	// in the answer to the connection only).
+	AuthorizeURL string `json:"authorize_url,omitempty"`
 }
 
 // toAccountJSON lists the fields shown one by one, so that a field added to store.Account
 // later is not shown until someone decides it may be.
 func toAccountJSON(a *store.Account) accountJSON {
+	handle := a.Handle
+	if handle == store.PendingHandle(a.ID) {
+		handle = "" // not known until the authorization is finished
+	}
 	return accountJSON{
-		ID: a.ID, ClientID: a.ClientID, Network: a.Network, Handle: a.Handle, ServiceURL: a.ServiceURL,
+		ID: a.ID, ClientID: a.ClientID, Network: a.Network, Handle: handle, ServiceURL: a.ServiceURL,
 		Status: a.Status, LastError: a.LastError, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 }
@@ -54,9 +62,26 @@ func connectAccount(svc *service.Service) fiber.Handler {
 			ServiceURL  string `json:"service_url"`
 			Handle      string `json:"handle"`
 			AppPassword string `json:"app_password"`
+			InstanceURL string `json:"instance_url"`
+			AccessToken string `json:"access_token"`
 		}
 		if err := decode(c, &req); err != nil {
 			return err
+		}
+		if req.Network == service.NetworkMastodon {
+			conn, err := svc.ConnectMastodon(c.UserContext(), currentUser(c), c.Params("id"), service.ConnectMastodon{
+				InstanceURL: req.InstanceURL, AccessToken: req.AccessToken,
+			})
+			if err != nil {
+				return err
+			}
+			out := toAccountJSON(conn.Account)
+			out.AuthorizeURL = conn.AuthorizeURL
+			status := fiber.StatusOK // a reconnection
+			if conn.Created {
+				status = fiber.StatusCreated
+			}
+			return c.Status(status).JSON(out)
 		}
 		a, created, err := svc.ConnectAccount(c.UserContext(), currentUser(c), c.Params("id"), service.ConnectAccount{
 			Network: req.Network, ServiceURL: req.ServiceURL, Handle: req.Handle, AppPassword: req.AppPassword,
@@ -78,5 +103,25 @@ func deleteAccount(svc *service.Service) fiber.Handler {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+// mastodonCallback is where an instance sends the browser back after its owner authorized
+// (or refused) Greenlight. It needs no session: the single-use state authenticates it. On
+// success it goes to the client's accounts page; errors are pages (400 unknown state, 410
+// used or expired).
+func mastodonCallback(svc *service.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Set("Referrer-Policy", "no-referrer")
+		c.Set("Cache-Control", "no-store")
+		refusal := c.Query("error")
+		if d := c.Query("error_description"); d != "" {
+			refusal = d
+		}
+		a, err := svc.MastodonCallback(c.UserContext(), c.Query("code"), c.Query("state"), refusal)
+		if err != nil {
+			return err
+		}
+		return c.Redirect("/clients/"+url.PathEscape(a.ClientID)+"/accounts?connected="+url.QueryEscape(a.ID), fiber.StatusSeeOther)
 	}
 }

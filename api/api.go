@@ -140,6 +140,8 @@ func New(cfg Config) *fiber.App {
 	app.Get("/media/:id/file", serveMedia(svc, "file"))
 	app.Get("/media/:id/thumb", serveMedia(svc, "thumb"))
 
+	app.Get(service.MastodonCallbackPath, rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), mastodonCallback(svc))
+
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
 	approve.Post("/:token", approvalDecision(svc, cfg.Agency))

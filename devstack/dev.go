@@ -198,7 +198,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
 		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
-		Connectors: connectors(cfg.Connectors), DevPublisher: true} // the dev publisher records what has no webhook
+		Connectors: connectors(cfg.Connectors), DevPublisher: true, PublicURL: public} // the dev publisher records what has no webhook
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

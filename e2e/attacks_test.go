@@ -114,24 +114,25 @@ var routeAccess = map[string]access{
 	}},
 
 	// Public: the token in the path is the credential, or there is nothing to protect.
-	"GET /":                      {public: true},
-	"GET /login":                 {public: true},
-	"POST /login":                {public: true},
-	"GET /invite/:token":         {public: true},
-	"POST /invite/:token":        {public: true},
-	"GET /lang/:lang":            {public: true},
-	"GET /healthz":               {public: true},
-	"GET /readyz":                {public: true},
-	"GET /approve/:token":        {public: true},
-	"GET /media/:id/file":        {public: true}, // the signed URL is the credential
-	"GET /media/:id/thumb":       {public: true},
-	"POST /approve/:token":       {public: true},
-	"GET /dev/mail.json":         {public: true},
-	"GET /dev/mail":              {public: true},
-	"GET /dev/mail/:id":          {public: true},
-	"GET /dev/mail/:id/html":     {public: true},
-	"GET /dev/stats":             {public: true},
-	"GET /dev/publications.json": {public: true},
+	"GET /":                        {public: true},
+	"GET /login":                   {public: true},
+	"POST /login":                  {public: true},
+	"GET /invite/:token":           {public: true},
+	"POST /invite/:token":          {public: true},
+	"GET /lang/:lang":              {public: true},
+	"GET /healthz":                 {public: true},
+	"GET /readyz":                  {public: true},
+	"GET /approve/:token":          {public: true},
+	"GET /media/:id/file":          {public: true}, // the signed URL is the credential
+	"GET /media/:id/thumb":         {public: true},
+	"POST /approve/:token":         {public: true},
+	"GET /oauth/callback/mastodon": {public: true}, // the single-use OAuth state is the credential
+	"GET /dev/mail.json":           {public: true},
+	"GET /dev/mail":                {public: true},
+	"GET /dev/mail/:id":            {public: true},
+	"GET /dev/mail/:id/html":       {public: true},
+	"GET /dev/stats":               {public: true},
+	"GET /dev/publications.json":   {public: true},
 }
 
 // allRoutes is every route of the router, "METHOD /path".

@@ -48,12 +48,12 @@ func (s *Service) ConnectAccount(ctx context.Context, actor *store.User, clientI
 		return nil, false, err
 	}
 	if in.Network != NetworkBluesky {
-		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be %s", NetworkBluesky)
+		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be %s or %s", NetworkBluesky, NetworkMastodon)
 	}
 	if in.ServiceURL == "" {
 		in.ServiceURL = DefaultBlueskyService
 	}
-	service, err := s.validServiceURL(ctx, "service_url", in.ServiceURL)
+	service, err := s.validServiceURL(ctx, "service_url", in.ServiceURL, DefaultBlueskyService)
 	if err != nil {
 		return nil, false, err
 	}
@@ -141,10 +141,10 @@ func loginError(err error) error {
 // (scheme://host[:port]). It must be https, or http for a host GREENLIGHT_OUTBOUND_ALLOW
 // lists (a local test server); its host must resolve to addresses the outbound client may
 // reach. EINVALID naming the field otherwise.
-func (s *Service) validServiceURL(ctx context.Context, field, raw string) (string, error) {
+func (s *Service) validServiceURL(ctx context.Context, field, raw, example string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || len(raw) > 2000 {
-		return "", greenlight.Errorf(greenlight.EINVALID, "%s: must be the server's base URL, such as %s", field, DefaultBlueskyService)
+		return "", greenlight.Errorf(greenlight.EINVALID, "%s: must be the server's base URL, such as %s", field, example)
 	}
 	switch u.Scheme {
 	case "https":
@@ -206,12 +206,32 @@ func (s *Service) DeleteAccount(ctx context.Context, actor *store.User, clientID
 	return nil
 }
 
-// RekeyAccounts seals again, under box's current key, every account's credentials sealed
-// under another key (GREENLIGHT_SECRET_KEY_OLD during a rotation), and returns how many it
-// changed. It stops at the first value it cannot open. An operator's command: no actor.
+// RekeyAccounts seals again, under box's current key, every account's credentials and every
+// OAuth app's client secret sealed under another key (GREENLIGHT_SECRET_KEY_OLD during a
+// rotation), and returns how many it changed. It stops at the first value it cannot open.
+// Pending authorizations (10 minutes) are not resealed: finish them before dropping the old
+// key. An operator's command: no actor.
 func RekeyAccounts(ctx context.Context, st *store.Store, box *secrets.Box) (int, error) {
 	n := 0
-	err := st.EachAccount(ctx, func(a *store.Account) error {
+	err := st.EachOAuthApp(ctx, func(a *store.OAuthApp) error {
+		if !box.Stale(a.ClientSecret) {
+			return nil
+		}
+		aad := store.OAuthAppAAD(a.Network, a.InstanceURL, a.RedirectURI)
+		plain, err := box.Open(a.ClientSecret, aad)
+		if err != nil {
+			return fmt.Errorf("oauth app %s %s: %w", a.Network, a.InstanceURL, err)
+		}
+		done, err := st.ResealOAuthApp(ctx, a, box.Seal(plain, aad))
+		if done {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		return n, err
+	}
+	err = st.EachAccount(ctx, func(a *store.Account) error {
 		if !box.Stale(a.Credentials) {
 			return nil
 		}

@@ -55,6 +55,9 @@ type Service struct {
 	// MediaFetchTimeout bounds the download of one media_urls entry
 	// (DefaultMediaFetchTimeout when 0).
 	MediaFetchTimeout time.Duration
+	// PublicURL is the site's base URL (GREENLIGHT_PUBLIC_URL): OAuth authorizations send the
+	// browser back under it. Empty: accounts that need an authorization cannot be connected.
+	PublicURL string
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

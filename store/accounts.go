@@ -144,3 +144,27 @@ func (s *Store) EachAccount(ctx context.Context, f func(*Account) error) error {
 		after = page[len(page)-1].ID
 	}
 }
+
+// PendingHandle is the placeholder handle of an account waiting for its authorization:
+// unique per account (the table is unique on client, network and handle) until the real
+// handle is known.
+func PendingHandle(id string) string { return "pending:" + id }
+
+// ActivateAccount records a pending account's handle and credentials and makes it active;
+// ENOTFOUND when it is gone, ECONFLICT when the client has that handle already.
+func (s *Store) ActivateAccount(ctx context.Context, id, handle, credentials string, at time.Time) error {
+	err := s.updateAccount(ctx, id, map[string]any{
+		"handle": handle, "credentials": credentials, "status": AccountActive, "last_error": "", "updated_at": at.UTC(),
+	})
+	if err != nil && isUnique(err) {
+		return greenlight.Errorf(greenlight.ECONFLICT, "handle: %s is already connected to this client", handle)
+	}
+	return err
+}
+
+// DeletePendingAccounts removes a client's accounts on network still pending since before
+// cutoff (authorizations never finished) and returns how many it removed.
+func (s *Store) DeletePendingAccounts(ctx context.Context, clientID, network string, cutoff time.Time) (int64, error) {
+	res := s.ctx(ctx).Where("client_id = ? AND network = ? AND status = ? AND created_at < ?", clientID, network, AccountPending, cutoff.UTC()).Delete(&Account{})
+	return res.RowsAffected, wrap(res.Error, "delete pending accounts")
+}

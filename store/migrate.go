@@ -432,6 +432,27 @@ CREATE TABLE post_channels (
 	PRIMARY KEY (post_id, version, channel)
 );
 `},
+	{12, "oauth apps and states", `
+CREATE TABLE oauth_apps (
+	network VARCHAR(20) NOT NULL,
+	instance_url VARCHAR(500) NOT NULL,
+	redirect_uri VARCHAR(1000) NOT NULL,
+	client_id VARCHAR(500) NOT NULL,
+	client_secret {{text}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	PRIMARY KEY (network, instance_url, redirect_uri)
+);
+CREATE TABLE oauth_states (
+	state_hash VARCHAR(64) PRIMARY KEY,
+	network VARCHAR(20) NOT NULL,
+	account_id VARCHAR(40) NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	verifier {{text}} NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	used_at {{ts}}
+);
+CREATE INDEX oauth_states_account ON oauth_states (account_id);
+`},
 }
 
 type schemaMigration struct {

@@ -483,7 +483,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
-		Connectors: map[string]publish.Connector{}} // network publishers (publish/bluesky, …) are added here
+		Connectors: map[string]publish.Connector{}, PublicURL: c.publicURL} // network publishers (publish/bluesky, …) are added here
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,

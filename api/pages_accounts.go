@@ -41,11 +41,15 @@ func (p *pages) renderAccounts(c *fiber.Ctx, status int, form accountsForm) erro
 	if err != nil {
 		return err
 	}
-	if form.Reconnect != "" {
-		for _, a := range accounts {
-			if a.ID == form.Reconnect && a.Network == service.NetworkBluesky {
-				form.ServiceURL, form.Handle = a.ServiceURL, a.Handle
-			}
+	var connected *store.Account
+	for i, a := range accounts {
+		switch {
+		case a.ID == form.Reconnect && a.Network == service.NetworkBluesky:
+			form.ServiceURL, form.Handle = a.ServiceURL, a.Handle
+		case a.ID == form.Reconnect && a.Network == service.NetworkMastodon:
+			form.Instance = a.ServiceURL
+		case a.ID == c.Query("connected") && a.Status == store.AccountActive:
+			connected = &accounts[i] // back from the network's authorization
 		}
 	}
 	names := map[string]string{}
@@ -59,7 +63,7 @@ func (p *pages) renderAccounts(c *fiber.Ctx, status int, form accountsForm) erro
 		}
 	}
 	return p.render(c, status, "accounts", translate(language(c), "acct.title")+" · "+cl.Name, fiber.Map{
-		"Client": cl, "Accounts": accounts, "Names": names, "Form": form,
+		"Client": cl, "Accounts": accounts, "Names": names, "Form": form, "Connected": connected,
 		"CanConnect": service.Can(u, service.ActAccountConnect), "CanRemove": service.Can(u, service.ActAccountRemove),
 	})
 }

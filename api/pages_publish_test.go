@@ -24,7 +24,9 @@ import (
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/api"
 	"github.com/greenlight/greenlight/internal/testdb"
+	"github.com/greenlight/greenlight/internal/mastodontest"
 	"github.com/greenlight/greenlight/media"
+	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
@@ -49,7 +51,10 @@ func newPublishFixture(t *testing.T, st *store.Store) *publishFixture {
 	require.NoError(t, err)
 	catalog, err := playbooks.Load("")
 	require.NoError(t, err)
-	svc := &service.Service{Store: st, Log: log, Library: lib, Secrets: box, Catalog: catalog}
+	policy, err := outbound.ParsePolicy("127.0.0.1") // the Mastodon contract fake
+	require.NoError(t, err)
+	svc := &service.Service{Store: st, Log: log, Library: lib, Secrets: box, Catalog: catalog, Outbound: policy,
+		HTTP: outbound.NewClient(policy, outbound.Options{}), PublicURL: "http://greenlight.test"}
 	app := api.New(api.Config{Service: svc, Store: st, Log: log, ApproveRateLimit: 30})
 	cl := &store.Client{ID: greenlight.NewID("cli_"), Name: "Fromagerie Lumen", ApprovalPolicy: "any", CreatedAt: time.Now().UTC(),
 		Approvers: []store.Approver{{ID: greenlight.NewID("apr_"), Name: "Claire", Email: "claire@brand.test"}}}
@@ -154,11 +159,21 @@ func TestAccountsPage(t *testing.T) {
 		resp, _ = ed.do("POST", path+"/bluesky", url.Values{"handle": {"x"}, "app_password": {"y"}})
 		require.Equal(t, 403, resp.StatusCode, "no CSRF token")
 
-		// The Mastodon form answers next to it too.
+		// The Mastodon form answers next to it too, or sends the browser to the instance to
+		// authorize Greenlight; the account waits, pending, meanwhile.
 		resp, page = ed.do("POST", path+"/mastodon", url.Values{"_csrf": {csrf}, "instance_url": {"https://masto.brand.test"}})
-		require.Contains(t, []int{422, 503}, resp.StatusCode)
-		require.Contains(t, page, `id="masto-error"`)
+		require.Equal(t, 422, resp.StatusCode)
+		require.Contains(t, page, `id="masto-error">instance_url: host masto.brand.test could not be resolved`)
 		require.Contains(t, page, `value="https://masto.brand.test"`)
+		fake := mastodontest.Start(t, mastodontest.Options{})
+		resp, _ = ed.do("POST", path+"/mastodon", url.Values{"_csrf": {csrf}, "instance_url": {fake.URL}})
+		require.Equal(t, 303, resp.StatusCode)
+		authorize, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		require.Equal(t, fake.URL+"/oauth/authorize", authorize.Scheme+"://"+authorize.Host+authorize.Path)
+		require.Equal(t, "S256", authorize.Query().Get("code_challenge_method"))
+		_, page = ed.do("GET", path, nil)
+		require.Regexp(t, `data-status="pending">[\s\S]*?Pending authorization`, page)
 
 		// Removal needs the CSRF token.
 		resp, _ = ed.do("POST", path+"/remove", url.Values{"account_id": {broken.ID}})
@@ -167,7 +182,7 @@ func TestAccountsPage(t *testing.T) {
 		require.Equal(t, 403, resp.StatusCode)
 		as, err := st.ListAccounts(context.Background(), f.client.ID)
 		require.NoError(t, err)
-		require.Len(t, as, 2)
+		require.Len(t, as, 3)
 
 		rev, _, revCSRF := f.signIn("rita", "reviewer")
 		_, page = rev.do("GET", path, nil)
@@ -185,7 +200,7 @@ func TestAccountsPage(t *testing.T) {
 		require.NotContains(t, page, "@old.bsky.social")
 		as, err = st.ListAccounts(context.Background(), f.client.ID)
 		require.NoError(t, err)
-		require.Len(t, as, 1)
+		require.Len(t, as, 2)
 
 		// French.
 		ed.cookies["lang"] = &http.Cookie{Name: "lang", Value: "fr"}

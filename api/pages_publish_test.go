@@ -23,8 +23,8 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/api"
-	"github.com/greenlight/greenlight/internal/testdb"
 	"github.com/greenlight/greenlight/internal/mastodontest"
+	"github.com/greenlight/greenlight/internal/testdb"
 	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"

@@ -144,6 +144,25 @@ type postJSON struct {
 	History       []eventJSON     `json:"history,omitempty"`
 }
 
+// postDetailOut is a post with everything that happened to it. Its channels are the
+// current version's publication on each channel, not only their names (those are each
+// entry's channel, and each version's channels).
+type postDetailOut struct {
+	postJSON
+	Channels []channelJSON `json:"channels"`
+}
+
+// channelJSON is one channel's publication: status pending, published, failed or
+// unconfirmed; account_id empty for the client's webhook.
+type channelJSON struct {
+	Channel   string `json:"channel"`
+	AccountID string `json:"account_id"`
+	Status    string `json:"status"`
+	RemoteID  string `json:"remote_id"`
+	URL       string `json:"url"`
+	Error     string `json:"error"`
+}
+
 type versionJSON struct {
 	Version   int             `json:"version"`
 	Title     string          `json:"title"`
@@ -228,16 +247,16 @@ func postDetailJSON(c *fiber.Ctx, svc *service.Service, publicURL string, d *sto
 	return c.JSON(out)
 }
 
-func toPostDetail(ctx context.Context, svc *service.Service, publicURL string, d *store.PostDetail) (postJSON, error) {
+func toPostDetail(ctx context.Context, svc *service.Service, publicURL string, d *store.PostDetail) (postDetailOut, error) {
 	lists := [][]greenlight.MediaRef{d.Post.Media}
 	for _, v := range d.Versions {
 		lists = append(lists, v.Media)
 	}
 	set, err := svc.MediaSet(ctx, lists...)
 	if err != nil {
-		return postJSON{}, err
+		return postDetailOut{}, err
 	}
-	out := toPost(&d.Post, set, publicURL)
+	out := postDetailOut{postJSON: toPost(&d.Post, set, publicURL)}
 	out.Versions = make([]versionJSON, 0, len(d.Versions))
 	for _, v := range d.Versions {
 		out.Versions = append(out.Versions, versionJSON{
@@ -257,6 +276,12 @@ func toPostDetail(ctx context.Context, svc *service.Service, publicURL string, d
 	for _, e := range d.Events {
 		out.History = append(out.History, eventJSON{
 			At: e.At, Actor: actorJSON{e.ActorKind, e.ActorID, e.ActorName}, Action: e.Action, Version: e.Version, Comment: e.Comment,
+		})
+	}
+	out.Channels = make([]channelJSON, 0, len(d.ChannelResults))
+	for _, c := range d.ChannelResults {
+		out.Channels = append(out.Channels, channelJSON{
+			Channel: c.Channel, AccountID: c.AccountID, Status: c.Status, RemoteID: c.RemoteID, URL: c.URL, Error: c.Error,
 		})
 	}
 	return out, nil

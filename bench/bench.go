@@ -35,7 +35,13 @@ type Config struct {
 	// ReadConcurrency is how many reads are in flight during the read measurements (a few
 	// people browsing; Concurrency saturates the machine and measures its queue instead).
 	ReadConcurrency int
-	Progress        io.Writer // progress bars (stderr); nil for none
+	// PDS, when set, adds the publishing phase: a Bluesky PDS the stack can reach (a local
+	// one: GREENLIGHT_OUTBOUND_ALLOW must list its address), with an account on it
+	// (PDSHandle, PDSPassword: an app password or, on a test PDS, the account password).
+	PDS, PDSHandle, PDSPassword string
+	// Publications is how many posts the publishing phase publishes (0: Posts).
+	Publications int
+	Progress     io.Writer // progress bars (stderr); nil for none
 }
 
 // Stat is the latency distribution of one operation.
@@ -54,17 +60,18 @@ type Stat struct {
 
 // Report is what a run measured.
 type Report struct {
-	Config      Config           `json:"-"`
-	Stats       []*Stat          `json:"stats"`
-	Decisions   float64          `json:"decisions_per_sec"`
-	BareUpdates float64          `json:"bare_updates_per_sec"`
-	Ratio       float64          `json:"decisions_ratio"`
-	ClickP99    time.Duration    `json:"approve_click_p99"`
-	BareP99     time.Duration    `json:"bare_update_p99"`
-	Memory      map[string]int64 `json:"memory,omitempty"`
-	Published   int              `json:"published"`
-	Started     time.Time        `json:"started"`
-	Took        time.Duration    `json:"took"`
+	Config      Config            `json:"-"`
+	Stats       []*Stat           `json:"stats"`
+	Decisions   float64           `json:"decisions_per_sec"`
+	BareUpdates float64           `json:"bare_updates_per_sec"`
+	Ratio       float64           `json:"decisions_ratio"`
+	ClickP99    time.Duration     `json:"approve_click_p99"`
+	BareP99     time.Duration     `json:"bare_update_p99"`
+	Memory      map[string]int64  `json:"memory,omitempty"`
+	Published   int               `json:"published"`
+	Publishing  *PublishingReport `json:"publishing,omitempty"`
+	Started     time.Time         `json:"started"`
+	Took        time.Duration     `json:"took"`
 }
 
 type runner struct {
@@ -92,6 +99,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
 	}
+	if cfg.PDS != "" && (cfg.PDSHandle == "" || cfg.PDSPassword == "") {
+		return nil, errNoPDS
+	}
 	r := &runner{cfg: cfg, stats: map[string]*Stat{},
 		http:   &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}},
 		report: &Report{Config: cfg, Started: time.Now()}}
@@ -106,6 +116,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Temporal != "" {
 		if err := r.bare(ctx); err != nil {
 			return nil, fmt.Errorf("bare engine: %w", err)
+		}
+	}
+	if cfg.PDS != "" {
+		if err := r.publishing(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.Pending > 0 {
@@ -335,17 +350,22 @@ func (r *runner) link(ctx context.Context, postID string) (string, error) {
 	}
 }
 
-// createPosts creates n drafts due in a week: they wait for their approvals, and the bench
-// reschedules the approved ones to publish soon.
+// createPosts creates n drafts on channel instagram due in a week: they wait for their
+// approvals, and the bench reschedules the approved ones to publish soon.
 func (r *runner) createPosts(ctx context.Context, e *env, n int, prefix string) ([]post, error) {
+	return r.createPostsOn(ctx, e, n, prefix, "instagram", func(i int) string { return "Load test — post " + fmt.Sprint(i) })
+}
+
+// createPostsOn creates n drafts on channel with body(i) as text, due in a week.
+func (r *runner) createPostsOn(ctx context.Context, e *env, n int, prefix, channel string, body func(i int) string) ([]post, error) {
 	posts := make([]post, n)
 	publishAt := time.Now().Add(7 * 24 * time.Hour)
 	stat := prefix + "create post"
 	err := r.each(ctx, stat, stat, n, func(i int) error {
 		return r.timed(stat, func() error {
 			return r.call(ctx, "POST", "/api/v1/posts", e.editor, map[string]any{
-				"client_id": e.clientID, "title": fmt.Sprintf("Bench post %d", i), "body": "Load test — post " + fmt.Sprint(i),
-				"channels": []string{"instagram"}, "publish_at": publishAt.UTC().Format(time.RFC3339Nano),
+				"client_id": e.clientID, "title": fmt.Sprintf("Bench post %d", i), "body": body(i),
+				"channels": []string{channel}, "publish_at": publishAt.UTC().Format(time.RFC3339Nano),
 			}, &posts[i])
 		})
 	})
@@ -385,41 +405,7 @@ func (r *runner) posts(ctx context.Context) error {
 	if err := r.toClient(ctx, e, posts, ""); err != nil {
 		return err
 	}
-	links := make([]string, len(posts))
-	if err := r.each(ctx, "find emailed links", "", len(posts), func(i int) error {
-		var err error
-		links[i], err = r.link(ctx, posts[i].ID)
-		return err
-	}); err != nil {
-		return err
-	}
-	// The approve click, then how long until a read shows the post scheduled.
-	if err := r.each(ctx, "client approve clicks", "approve click", len(posts), func(i int) error {
-		start := time.Now()
-		if err := r.timed("approve click", func() error {
-			return r.call(ctx, "POST", links[i], "", url.Values{"decision": {"approve"}}, nil)
-		}); err != nil {
-			if ae, ok := err.(*apiError); ok && ae.Status == http.StatusTooManyRequests {
-				return fmt.Errorf("approve %s: the /approve rate limit (per IP) refused the bench: start the stack with GREENLIGHT_APPROVE_RATE_LIMIT=1000000", posts[i].ID)
-			}
-			return fmt.Errorf("approve %s: %w", posts[i].ID, err)
-		}
-		for {
-			var p post
-			if err := r.call(ctx, "GET", "/api/v1/posts/"+posts[i].ID, e.editor, nil, &p); err != nil {
-				return err
-			}
-			switch p.Status {
-			case "scheduled", "published":
-				r.record("click → scheduled visible", time.Since(start), nil)
-				return nil
-			case "awaiting_client":
-			default:
-				return fmt.Errorf("post %s is %s after the approve click (raise --publish-in?)", p.ID, p.Status)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}); err != nil {
+	if err := r.approve(ctx, e, posts, ""); err != nil {
 		return err
 	}
 	// Reschedule (no re-approval), then publication at the new time.
@@ -448,6 +434,48 @@ func (r *runner) posts(ctx context.Context) error {
 				return fmt.Errorf("post %s is %s, not published", p.ID, p.Status)
 			}
 			time.Sleep(500 * time.Millisecond)
+		}
+	})
+}
+
+// approve finds each post's emailed link, POSTs the client's approval and reads the post
+// until it shows scheduled (stats "<prefix>approve click", "<prefix>click → scheduled
+// visible").
+func (r *runner) approve(ctx context.Context, e *env, posts []post, prefix string) error {
+	links := make([]string, len(posts))
+	if err := r.each(ctx, prefix+"find emailed links", "", len(posts), func(i int) error {
+		var err error
+		links[i], err = r.link(ctx, posts[i].ID)
+		return err
+	}); err != nil {
+		return err
+	}
+	// The approve click, then how long until a read shows the post scheduled.
+	click := prefix + "approve click"
+	return r.each(ctx, prefix+"client approve clicks", click, len(posts), func(i int) error {
+		start := time.Now()
+		if err := r.timed(click, func() error {
+			return r.call(ctx, "POST", links[i], "", url.Values{"decision": {"approve"}}, nil)
+		}); err != nil {
+			if ae, ok := err.(*apiError); ok && ae.Status == http.StatusTooManyRequests {
+				return fmt.Errorf("approve %s: the /approve rate limit (per IP) refused the bench: start the stack with GREENLIGHT_APPROVE_RATE_LIMIT=1000000", posts[i].ID)
+			}
+			return fmt.Errorf("approve %s: %w", posts[i].ID, err)
+		}
+		for {
+			var p post
+			if err := r.call(ctx, "GET", "/api/v1/posts/"+posts[i].ID, e.editor, nil, &p); err != nil {
+				return err
+			}
+			switch p.Status {
+			case "scheduled", "published":
+				r.record(prefix+"click → scheduled visible", time.Since(start), nil)
+				return nil
+			case "awaiting_client":
+			default:
+				return fmt.Errorf("post %s is %s after the approve click (raise --publish-in?)", p.ID, p.Status)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	})
 }
@@ -605,17 +633,23 @@ func (rep *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "%-28s %7d %6d %9s %8s %8s %8s %8s\n", s.Name, s.Count, s.Errors, per, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max))
 	}
 	fmt.Fprintf(w, "\nposts published: %d; run took %s\n", rep.Published, rep.Took.Round(time.Second))
-	if rep.BareUpdates > 0 && rep.Decisions > 0 {
-		verdict := func(ok bool) string {
-			if ok {
-				return "met"
-			}
-			return "NOT met"
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
 		}
+		return "NOT met"
+	}
+	if rep.BareUpdates > 0 && rep.Decisions > 0 {
 		fmt.Fprintf(w, "decisions/s app ÷ bare Updates/s = %.1f ÷ %.1f = %.2f (target ≥ 0.80: %s)\n",
 			rep.Decisions, rep.BareUpdates, rep.Ratio, verdict(rep.Ratio >= 0.8))
 		fmt.Fprintf(w, "approve-click p99 %s ms vs bare Update p99 %s ms + 20 ms = %s ms (%s)\n",
 			ms(rep.ClickP99), ms(rep.BareP99), ms(rep.BareP99+20*time.Millisecond), verdict(rep.ClickP99 <= rep.BareP99+20*time.Millisecond))
+	}
+	if p := rep.Publishing; p != nil {
+		fmt.Fprintf(w, "Bluesky: %d of %d posts published in %s from their publish time; the repo gained %d records\n",
+			p.Published, p.Posts, p.Wall.Round(time.Millisecond), p.Records)
+		fmt.Fprintf(w, "publications/s app ÷ bare createRecord/s = %.1f ÷ %.1f = %.2f (target ≥ 0.80: %s)\n",
+			p.PerSec, p.BarePerSec, p.Ratio, verdict(p.Ratio >= 0.8))
 	}
 	if rep.Memory != nil {
 		fmt.Fprintf(w, "dev process memory: RSS %.0f MiB, Go heap %.0f MiB, %d goroutines\n",

@@ -107,6 +107,13 @@ func TestApprovalWalkthrough(t *testing.T) {
 		actions = append(actions, h.(map[string]any)["action"].(string))
 	}
 	require.Equal(t, []string{"created", "submitted", "review_approved", "client_approval_requested", "client_approved", "scheduled", "published"}, actions)
+	history := published["history"].([]any)
+	require.Equal(t, "instagram: published (remote-1); x: published (remote-1)", history[len(history)-1].(map[string]any)["comment"],
+		"the history names each channel's result")
+	require.Equal(t, []any{
+		map[string]any{"channel": "instagram", "account_id": "", "status": "published", "remote_id": "remote-1", "url": "", "error": ""},
+		map[string]any{"channel": "x", "account_id": "", "status": "published", "remote_id": "remote-1", "url": "", "error": ""},
+	}, published["channels"], "each channel's publication, for the current version")
 	approvals := published["approvals"].([]any)
 	require.Len(t, approvals, 2)
 	require.Equal(t, "client", approvals[1].(map[string]any)["stage"])

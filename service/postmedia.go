@@ -202,7 +202,11 @@ func (s *Service) fetchMedia(ctx context.Context, actor *store.User, clientID, f
 	resp, err := s.httpClient().Do(req)
 	if err != nil {
 		if errors.Is(err, outbound.ErrRefused) {
-			return nil, greenlight.Errorf(greenlight.EINVALID, "%s: %s", field, outbound.Cause(err))
+			msg := outbound.Cause(err) // "dial tcp …: outbound request refused: …": from the refusal on
+			if i := strings.Index(msg, outbound.ErrRefused.Error()); i > 0 {
+				msg = msg[i:]
+			}
+			return nil, greenlight.Errorf(greenlight.EINVALID, "%s: %s", field, msg)
 		}
 		return nil, greenlight.Errorf(greenlight.EINVALID, "%s: could not download it: %s", field, outbound.Cause(err))
 	}

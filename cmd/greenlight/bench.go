@@ -26,6 +26,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Pending, "pending", 0, "posts left awaiting the client before measuring reads (e.g. 10000)")
 	fs.IntVar(&cfg.Reads, "reads", 2000, "reads per read measurement")
 	fs.IntVar(&cfg.ReadConcurrency, "read-concurrency", 4, "reads in flight during the read measurements")
+	fs.StringVar(&cfg.PDS, "pds", "", "a Bluesky PDS the stack can reach, for the publishing phase (empty: skip it), e.g. http://127.0.0.1:2583")
+	fs.StringVar(&cfg.PDSHandle, "pds-handle", "", "handle of an account on --pds")
+	fs.StringVar(&cfg.PDSPassword, "pds-password", "", "its app password (a test PDS's account password works too)")
+	fs.IntVar(&cfg.Publications, "publications", 0, "posts published on Bluesky in the publishing phase (0: --posts)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err

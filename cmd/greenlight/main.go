@@ -121,6 +121,8 @@ Flags:
 Loads a running stack and reports latencies; see BENCHMARKS.md. Flags:
   --url, --key, --temporal, --namespace, --posts, --concurrency, --publish-in, --crises,
   --pending, --reads, --read-concurrency, --json
+  --pds, --pds-handle, --pds-password, --publications: the publishing phase against a
+  Bluesky PDS (publications/s through Greenlight ÷ bare createRecord/s)
 `,
 }
 

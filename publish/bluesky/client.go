@@ -49,6 +49,13 @@ type Client struct {
 	// after Login and after each refresh. Persist it there.
 	OnSession func(Session)
 
+	// SaveSession, when set, is called with every refreshed session before the client
+	// takes it (and before OnSession). The refresh token rotates on a refresh, so a session
+	// that could not be stored is not used: an error stops the call with KindRetryable and
+	// the client keeps its old session (the PDS keeps the old refresh token valid for a grace
+	// period, so the next attempt can refresh again).
+	SaveSession func(context.Context, Session) error
+
 	now func() time.Time
 
 	mu   sync.Mutex
@@ -143,6 +150,11 @@ func (c *Client) refreshLocked(ctx context.Context) error {
 	}
 	if s.Handle == "" {
 		s.Handle = c.sess.Handle
+	}
+	if c.SaveSession != nil {
+		if err := c.SaveSession(ctx, s); err != nil {
+			return &Error{Kind: KindRetryable, Method: method, Message: "storing the refreshed session", Err: err}
+		}
 	}
 	c.sess = s
 	if c.OnSession != nil {

@@ -25,6 +25,8 @@ func TestLinkFacetsUseUTF8ByteOffsets(t *testing.T) {
 		{"sentence end", "Go to https://example.com/x.", []string{"https://example.com/x"}},
 		{"in brackets", "(voir https://example.com/a_(b)) fin", []string{"https://example.com/a_(b)"}},
 		{"wrapped in brackets", "menu (https://example.com/m), merci", []string{"https://example.com/m"}},
+		{"CJK before", "東京の新しい店 https://example.jp/店舗?q=寿司 ！", []string{"https://example.jp/店舗?q=寿司"}},
+		{"combining accent and family emoji before", "Cafe\u0301 👨‍👩‍👧 (https://example.com/famille)", []string{"https://example.com/famille"}},
 		{"two links", "a http://one.example b https://two.example/é", []string{"http://one.example", "https://two.example/é"}},
 		{"at start", "https://example.com", []string{"https://example.com"}},
 		{"not after a word", "xhttps://example.com", nil},

@@ -265,10 +265,7 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 		ml := mediaLimits[ch]
 		previews = append(previews, channelPreview{Channel: ch, Limit: limit, Count: n, Over: max(0, n-limit), MediaLimit: ml, MediaOver: ml > 0 && len(d.Media) > ml})
 	}
-	channels, err := p.svc.PostChannelStatus(c.UserContext(), u, d.ID)
-	if err != nil {
-		return err
-	}
+	channels := publication(d)
 	reconnect, err := p.needsReconnect(c, []store.Client{*client})
 	if err != nil {
 		return err
@@ -342,7 +339,7 @@ func (p *pages) failedChannels(c *fiber.Ctx, posts []store.Post) (map[string][]s
 		if st != greenlight.StatusFailed && (st != greenlight.StatusScheduled || post.PublishAt.After(now)) {
 			continue
 		}
-		chs, err := p.svc.PostChannelStatus(c.UserContext(), currentUser(c), post.ID)
+		chs, err := p.svc.PostChannels(c.UserContext(), currentUser(c), post.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -353,4 +350,19 @@ func (p *pages) failedChannels(c *fiber.Ctx, posts []store.Post) (map[string][]s
 		}
 	}
 	return out, nil
+}
+
+// publication is the post page's per-channel status: nothing before publication has begun
+// (every channel would only say pending), else each channel of the current version.
+func publication(d *store.PostDetail) []store.PostChannel {
+	switch greenlight.PostStatus(d.Status) {
+	case greenlight.StatusScheduled, greenlight.StatusPublished, greenlight.StatusFailed:
+		return d.ChannelResults
+	}
+	for _, ch := range d.ChannelResults {
+		if ch.Status != store.ChannelPending {
+			return d.ChannelResults
+		}
+	}
+	return nil
 }

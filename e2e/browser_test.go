@@ -16,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/greenlight/greenlight/internal/pdstest"
 )
 
 // chromiumPath finds Chromium: CHROMIUM_PATH, then the usual Debian names. Browser tests
@@ -346,6 +348,37 @@ func TestBrowserApprovalAndCrisisByClicking(t *testing.T) {
 	leadPhone.shot("17-war-room-phone")
 
 	attachMedia(t, editor, phone, clientID)
+	connectBluesky(t, editor, phone, clientID)
+}
+
+// connectBluesky: from the client's page the editor opens its connected accounts and
+// connects an account of the local Bluesky PDS with an app password; a wrong one is
+// answered next to the form. The phone shows the page at 360 px.
+func connectBluesky(t *testing.T, editor, phone *person, clientID string) {
+	pds := pdstest.Start(t)
+	acct := pds.CreateAccount(t, "lumen")
+	editor.open("/admin/clients/" + clientID)
+	editor.submit("#accounts-link")
+	require.Equal(t, "/clients/"+clientID+"/accounts", eval[string](editor, `location.pathname`))
+	editor.accessible(1280)
+	editor.run(
+		chromedp.SetValue(css("#bsky-service"), pds.URL),
+		chromedp.SendKeys(css("#bsky-handle"), acct.Handle),
+		chromedp.SendKeys(css("#bsky-password"), "wrong-app-password"),
+	)
+	editor.submit("#bsky-connect")
+	require.Contains(t, editor.text("#bsky-error"), "app_password: wrong handle or app password")
+	require.Equal(t, acct.Handle, editor.value("#bsky-handle"), "what was typed is kept")
+	require.Empty(t, editor.value("#bsky-password"), "the password is not sent back")
+	editor.run(chromedp.SendKeys(css("#bsky-password"), acct.Password))
+	editor.submit("#bsky-connect")
+	require.Contains(t, editor.text("main"), "Account connected.")
+	require.Equal(t, "active", eval[string](editor, `document.querySelector("#accounts .account").dataset.status`))
+	require.Contains(t, editor.text("#accounts"), "@"+acct.Handle)
+	editor.shot("20-accounts")
+	phone.open("/clients/" + clientID + "/accounts")
+	phone.accessible(360)
+	phone.shot("21-accounts-phone")
 }
 
 // attachMedia: the editor adds two images with the file picker and a third by dropping it

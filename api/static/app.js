@@ -138,33 +138,48 @@
         name.textContent = ed.dataset.tFailed + " — " + file.name + ": " + msg;
       };
       var cid = clientID();
-      if (!cid) { fail(ed.dataset.tPick); return; }
-      var data = new FormData();
-      data.append("_csrf", ed.dataset.csrf);
-      data.append("file", file);
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", "/clients/" + encodeURIComponent(cid) + "/media");
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.addEventListener("progress", function (e) {
-        if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total);
-      });
-      pending++;
-      xhr.addEventListener("loadend", function () {
-        pending--;
-        var res = null;
-        try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }
-        if (xhr.status >= 200 && xhr.status < 300 && res && res.id) {
-          row.remove();
-          addItem(res);
-        } else {
-          fail(res && res.error ? res.error.message : (xhr.status ? String(xhr.status) : "network error"));
-        }
-      });
-      xhr.send(data);
+      if (!cid) { fail(ed.dataset.tPick); return null; }
+      return function (done) {
+        var data = new FormData();
+        data.append("_csrf", ed.dataset.csrf);
+        data.append("file", file);
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", "/clients/" + encodeURIComponent(cid) + "/media");
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.upload.addEventListener("progress", function (e) {
+          if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total);
+        });
+        pending++;
+        xhr.addEventListener("loadend", function () {
+          pending--;
+          var res = null;
+          try { res = JSON.parse(xhr.responseText); } catch (e) { res = null; }
+          if (xhr.status >= 200 && xhr.status < 300 && res && res.id) {
+            row.remove();
+            addItem(res);
+          } else {
+            fail(res && res.error ? res.error.message : (xhr.status ? String(xhr.status) : "network error"));
+          }
+          done();
+        });
+        xhr.send(data);
+      };
     }
 
+    // Files upload one after the other, so that the list keeps the order they were chosen
+    // in; each shows its bar from the start.
+    var queue = [];
+    var busy = false;
     function add(files) {
-      Array.from(files || []).forEach(upload);
+      Array.from(files || []).forEach(function (file) { queue.push(upload(file)); });
+      next();
+    }
+    function next() {
+      if (busy || !queue.length) return;
+      var start = queue.shift();
+      if (!start) { next(); return; }
+      busy = true;
+      start(function () { busy = false; next(); });
     }
 
     input.addEventListener("change", function () {
@@ -206,7 +221,7 @@
 
     if (form) {
       form.addEventListener("submit", function (e) {
-        if (pending > 0) e.preventDefault(); // wait for the uploads to finish
+        if (pending > 0 || queue.length > 0) e.preventDefault(); // wait for the uploads to finish
       });
     }
     refresh();

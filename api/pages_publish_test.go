@@ -319,6 +319,18 @@ func TestEditorMedia(t *testing.T) {
 		_, page = ed.do("GET", "/posts/"+over.ID, nil)
 		require.Regexp(t, `class="mcount over" data-media-limit="4">5 / 4</span> — too many media`, page)
 
+		// A refused new post shows the uploaded media again, in order, with their alt text.
+		resp, page = ed.do("POST", "/posts", url.Values{"_csrf": {csrf}, "client_id": {f.client.ID}, "has_content": {"1"}, "title": {""},
+			"body": {"x"}, "channels": {"instagram"}, "publish_at": {"2030-01-02T10:00"}, "media_form": {"1"},
+			"media_id": {red, blue}, "media_alt_" + blue: {"Bleu"}})
+		require.Equal(t, 422, resp.StatusCode)
+		ids = nil
+		for _, m := range mediaIDRE.FindAllStringSubmatch(page, -1) {
+			ids = append(ids, m[1])
+		}
+		require.Equal(t, []string{red, blue}, ids)
+		require.Contains(t, page, `name="media_alt_`+blue+`" value="Bleu"`)
+
 		_, page = ed.do("GET", "/posts/new?client="+f.client.ID, nil)
 		require.Contains(t, page, `id="media-editor" data-client=""`, "the new post page takes the client from its select")
 		require.NotContains(t, page, `name="media_id" value=`)
@@ -354,6 +366,12 @@ func TestApprovalPageShowsMedia(t *testing.T) {
 			resp, _ = anon.do("GET", strings.ReplaceAll(u, "&amp;", "&"), nil)
 			require.Equal(t, 200, resp.StatusCode, u)
 		}
+
+		// The staff post page too: thumbnails and a player.
+		ed, _, _ := f.signIn("rita", "reviewer")
+		_, page = ed.do("GET", "/posts/"+p.ID, nil)
+		require.Regexp(t, `class="pmedia"><img src="/media/`+img.ID+`/thumb\?[^"]+" alt="A wheel of raclette"`, page)
+		require.Regexp(t, `<video src="/media/`+vid.ID+`/file\?[^"]+" controls`, page)
 	})
 }
 

@@ -174,6 +174,23 @@ func TestAccountsPage(t *testing.T) {
 		require.Equal(t, "S256", authorize.Query().Get("code_challenge_method"))
 		_, page = ed.do("GET", path, nil)
 		require.Regexp(t, `data-status="pending">[\s\S]*?Pending authorization`, page)
+		// The owner authorizes at the instance; the callback brings the browser back here.
+		ob := oauthBrowser()
+		resp, authPage := get(t, ob, authorize.String())
+		require.Equal(t, 200, resp.StatusCode, authPage)
+		fields := formFields(authPage)
+		fields.Set("decision", "approve")
+		resp, err = ob.PostForm(fake.URL+"/oauth/authorize", fields)
+		require.NoError(t, err)
+		resp.Body.Close()
+		back, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		resp, _ = ed.do("GET", back.RequestURI(), nil)
+		require.Equal(t, 303, resp.StatusCode)
+		require.Contains(t, resp.Header.Get("Location"), path+"?connected=acc_")
+		_, page = ed.do("GET", resp.Header.Get("Location"), nil)
+		require.Regexp(t, `id="connected">Account connected. mastodon @`, page)
+		require.NotContains(t, page, `data-status="pending"`)
 
 		// Removal needs the CSRF token.
 		resp, _ = ed.do("POST", path+"/remove", url.Values{"account_id": {broken.ID}})

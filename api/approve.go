@@ -86,15 +86,6 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	}
 }
 
-// linkMedia is the media of the version a link is for, as the service signed them.
-func linkMedia(v *service.LinkView) []mediaItem {
-	out := make([]mediaItem, 0, len(v.Media))
-	for _, m := range v.Media {
-		out = append(out, mediaItem{ID: m.ID, ContentType: m.ContentType, Alt: m.Alt, URL: m.URL, Thumb: m.ThumbURL, Video: m.IsVideo()})
-	}
-	return out
-}
-
 func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
 	lang := language(c)
 	status := fiber.StatusOK
@@ -110,6 +101,6 @@ func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err e
 	}
 	return c.Status(status).Render("approve", fiber.Map{
 		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
-		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "MediaItems": linkMedia(v),
+		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
 	}, "layout")
 }

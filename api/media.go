@@ -35,11 +35,15 @@ func bodyLimits(maxMedia int64) func(h *fasthttp.RequestHeader) fasthttp.Request
 	}
 }
 
+// isUploadPath reports whether uri is an upload: the API's or the post editor's
+// (/clients/{id}/media, a page route).
 func isUploadPath(uri string) bool {
 	path, _, _ := strings.Cut(uri, "?")
 	rest, ok := strings.CutPrefix(path, "/api/v1/clients/")
 	if !ok {
-		return false
+		if rest, ok = strings.CutPrefix(path, "/clients/"); !ok {
+			return false
+		}
 	}
 	id, ok := strings.CutSuffix(rest, "/media")
 	return ok && id != "" && !strings.Contains(id, "/")

@@ -55,13 +55,21 @@ func (p *pages) board(c *fiber.Ctx) error {
 	for _, cl := range clients {
 		names[cl.ID] = cl.Name
 	}
+	failed, err := p.failedChannels(c, page.Items)
+	if err != nil {
+		return err
+	}
+	reconnect, err := p.needsReconnect(c, clients)
+	if err != nil {
+		return err
+	}
 	total := 0
 	for _, n := range counts {
 		total += n
 	}
 	return p.render(c, fiber.StatusOK, "board", translate(language(c), "board.title"), fiber.Map{
 		"Clients": clients, "ClientNames": names, "Client": clientID, "Status": status, "Q": q, "Columns": cols,
-		"Total": total, "Next": page.NextCursor, "Statuses": greenlight.PostStatuses,
+		"Total": total, "Next": page.NextCursor, "Statuses": greenlight.PostStatuses, "Failed": failed, "Reconnect": reconnect,
 	})
 }
 
@@ -144,7 +152,7 @@ func (p *pages) newPostPage(c *fiber.Ctx) error {
 		return err
 	}
 	return p.render(c, fiber.StatusOK, "post_new", translate(language(c), "post.new"), fiber.Map{
-		"Clients": clients, "Channels": channelNames(), "Form": fiber.Map{"Client": c.Query("client")},
+		"Clients": clients, "Channels": channelNames(), "Form": fiber.Map{"Client": c.Query("client")}, "MediaItems": []mediaItem{},
 	})
 }
 
@@ -175,6 +183,10 @@ func (p *pages) postForm(c *fiber.Ctx) (service.PostFields, error) {
 			media = []string{}
 		}
 		f.MediaURLs = &media
+		if c.FormValue("media_form") != "" {
+			items := mediaForm(c)
+			f.Media, f.MediaField = &items, "media"
+		}
 	}
 	var err error
 	if f.PublishAt, err = p.parseLocal("publish_at", c.FormValue("publish_at")); err != nil {
@@ -211,18 +223,24 @@ func (p *pages) createPost(c *fiber.Ctx) error {
 		return cerr
 	}
 	return p.render(c, fiber.StatusUnprocessableEntity, "post_new", translate(language(c), "post.new"), fiber.Map{
-		"Clients": clients, "Channels": channelNames(), "Error": greenlight.ErrorMessage(err),
+		"Clients": clients, "Channels": channelNames(), "Error": greenlight.ErrorMessage(err), "MediaItems": p.formMedia(c),
 		"Form": fiber.Map{"Client": c.FormValue("client_id"), "Title": c.FormValue("title"), "Body": c.FormValue("body"),
 			"Selected": formValues(c, "channels"), "Media": c.FormValue("media_urls"), "PublishAt": c.FormValue("publish_at")},
 	})
 }
 
 type channelPreview struct {
-	Channel string
-	Limit   int
-	Count   int
-	Over    int
+	Channel    string
+	Limit      int
+	Count      int
+	Over       int
+	MediaLimit int // how many media the network takes in one post; 0 when not checked here
+	MediaOver  bool
 }
+
+// mediaLimits is how many images (or one video) a post may carry per network Greenlight
+// publishes to itself; the service checks them on save, the preview shows them.
+var mediaLimits = map[string]int{"bluesky": 4, "mastodon": 4}
 
 type diffView struct {
 	From, To int
@@ -244,7 +262,13 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 	n := len([]rune(d.Body))
 	for _, ch := range d.Channels {
 		limit := greenlight.Channels[ch]
-		previews = append(previews, channelPreview{Channel: ch, Limit: limit, Count: n, Over: max(0, n-limit)})
+		ml := mediaLimits[ch]
+		previews = append(previews, channelPreview{Channel: ch, Limit: limit, Count: n, Over: max(0, n-limit), MediaLimit: ml, MediaOver: ml > 0 && len(d.Media) > ml})
+	}
+	channels := publication(d)
+	reconnect, err := p.needsReconnect(c, []store.Client{*client})
+	if err != nil {
+		return err
 	}
 	var dv *diffView
 	if len(d.Versions) > 1 {
@@ -275,6 +299,7 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 		"CanEdit": editor && !st.Final(), "CanSubmit": editor && st == greenlight.StatusDraft, "CanReview": canReview,
 		"Comments": comments, "CanComment": service.Can(u, service.ActPostComment),
 		"Channels": channelNames(), "Media": strings.Join(d.MediaURLs, "\n"),
+		"MediaItems": mediaItems(p.svc, d.Media), "MediaClient": d.ClientID, "PostChannels": channels, "Reconnect": reconnect,
 		"PublishLocal": p.local(d.PublishAt).Format("2006-01-02T15:04"),
 		"NeedsTime":    st == greenlight.StatusDraft && slices.ContainsFunc(d.Events, func(e store.PostEvent) bool { return e.Action == "returned_after_crisis" }) && !d.PublishAt.After(time.Now()),
 	})
@@ -308,4 +333,43 @@ func (p *pages) postAction(c *fiber.Ctx) error {
 		return p.fail(c, to, err)
 	}
 	return p.back(c, to, translate(language(c), "common.saved"))
+}
+
+// failedChannels names, per post, the channels whose publication failed or could not be
+// confirmed, so that the board never hides one. Only posts whose publication has begun
+// (failed, or scheduled and due) can have any.
+func (p *pages) failedChannels(c *fiber.Ctx, posts []store.Post) (map[string][]string, error) {
+	out := map[string][]string{}
+	now := time.Now()
+	for _, post := range posts {
+		st := greenlight.PostStatus(post.Status)
+		if st != greenlight.StatusFailed && (st != greenlight.StatusScheduled || post.PublishAt.After(now)) {
+			continue
+		}
+		chs, err := p.svc.PostChannels(c.UserContext(), currentUser(c), post.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, ch := range chs {
+			if ch.Status == store.ChannelFailed || ch.Status == store.ChannelUnconfirmed {
+				out[post.ID] = append(out[post.ID], ch.Channel)
+			}
+		}
+	}
+	return out, nil
+}
+
+// publication is the post page's per-channel status: nothing before publication has begun
+// (every channel would only say pending), else each channel of the current version.
+func publication(d *store.PostDetail) []store.PostChannel {
+	switch greenlight.PostStatus(d.Status) {
+	case greenlight.StatusScheduled, greenlight.StatusPublished, greenlight.StatusFailed:
+		return d.ChannelResults
+	}
+	for _, ch := range d.ChannelResults {
+		if ch.Status != store.ChannelPending {
+			return d.ChannelResults
+		}
+	}
+	return nil
 }

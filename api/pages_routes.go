@@ -44,6 +44,9 @@ func (p *pages) register(app *fiber.App) {
 	staff("POST", "/admin/clients", p.createClient)
 	staff("GET", "/admin/clients/:id", p.clientPage)
 	staff("POST", "/admin/clients/:id/:action", p.clientAction)
+	staff("GET", "/clients/:id/accounts", p.accountsPage)
+	staff("POST", "/clients/:id/accounts/:action", p.accountsAction)
+	staff("POST", "/clients/:id/media", p.uploadPageMedia)
 }
 
 // addPageFuncs gives templates translation and time formatting in the interface's zone.

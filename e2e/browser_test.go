@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +16,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/greenlight/greenlight/internal/pdstest"
 )
 
 // chromiumPath finds Chromium: CHROMIUM_PATH, then the usual Debian names. Browser tests
@@ -340,4 +346,118 @@ func TestBrowserApprovalAndCrisisByClicking(t *testing.T) {
 	leadPhone.open(warRoom)
 	leadPhone.accessible(360)
 	leadPhone.shot("17-war-room-phone")
+
+	attachMedia(t, editor, phone, clientID)
+	connectBluesky(t, editor, phone, clientID)
+}
+
+// connectBluesky: from the client's page the editor opens its connected accounts and
+// connects an account of the local Bluesky PDS with an app password; a wrong one is
+// answered next to the form. The phone shows the page at 360 px.
+func connectBluesky(t *testing.T, editor, phone *person, clientID string) {
+	pds := pdstest.Start(t)
+	acct := pds.CreateAccount(t, "lumen")
+	editor.open("/admin/clients/" + clientID)
+	editor.submit("#accounts-link")
+	require.Equal(t, "/clients/"+clientID+"/accounts", eval[string](editor, `location.pathname`))
+	editor.accessible(1280)
+	editor.run(
+		chromedp.SetValue(css("#bsky-service"), pds.URL),
+		chromedp.SendKeys(css("#bsky-handle"), acct.Handle),
+		chromedp.SendKeys(css("#bsky-password"), "wrong-app-password"),
+	)
+	editor.submit("#bsky-connect")
+	require.Contains(t, editor.text("#bsky-error"), "app_password: wrong handle or app password")
+	require.Equal(t, acct.Handle, editor.value("#bsky-handle"), "what was typed is kept")
+	require.Empty(t, editor.value("#bsky-password"), "the password is not sent back")
+	editor.run(chromedp.SendKeys(css("#bsky-password"), acct.Password))
+	editor.submit("#bsky-connect")
+	require.Contains(t, editor.text("main"), "Account connected.")
+	require.Equal(t, "active", eval[string](editor, `document.querySelector("#accounts .account").dataset.status`))
+	require.Contains(t, editor.text("#accounts"), "@"+acct.Handle)
+	editor.shot("20-accounts")
+	phone.open("/clients/" + clientID + "/accounts")
+	phone.accessible(360)
+	phone.shot("21-accounts-phone")
+}
+
+// attachMedia: the editor adds two images with the file picker and a third by dropping it
+// on the drop zone (each upload shows a progress bar), writes alt texts, moves an image up
+// with the keyboard, removes one and saves: the post's version carries the files in that
+// order with their alt texts, and the phone shows the editor at 360 px.
+func attachMedia(t *testing.T, editor, phone *person, clientID string) {
+	dir := t.TempDir()
+	files := []string{filepath.Join(dir, "red.png"), filepath.Join(dir, "blue.png")}
+	for i, c := range []color.RGBA{{200, 30, 30, 255}, {30, 30, 200, 255}} {
+		img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+		for y := range 240 {
+			for x := range 320 {
+				img.Set(x, y, c)
+			}
+		}
+		var b bytes.Buffer
+		require.NoError(t, png.Encode(&b, img))
+		require.NoError(t, os.WriteFile(files[i], b.Bytes(), 0o644))
+	}
+	editor.open("/posts/new")
+	publishAt := time.Now().Add(2 * time.Hour).UTC().Format("2006-01-02T15:04")
+	editor.run(
+		chromedp.SetValue(css("#client_id"), clientID),
+		chromedp.SendKeys(css("#title"), "Plateau de fromages"),
+		chromedp.SendKeys(css("#body"), "Trois fromages, trois photos."),
+		chromedp.Click(css("input[name=channels][value=instagram]")),
+		chromedp.SetValue(css("#publish_at"), publishAt),
+		chromedp.SetUploadFiles(css("#media-file"), files),
+	)
+	editor.waitFor(`document.querySelectorAll("#media-list .mediaitem").length === 2`, 20*time.Second, "two uploaded images")
+	// A third file dropped on the drop zone (a PNG drawn in the page).
+	eval[bool](editor, `(function(){
+		var c = document.createElement("canvas"); c.width = 200; c.height = 150;
+		var g = c.getContext("2d"); g.fillStyle = "#1e8c3a"; g.fillRect(0, 0, 200, 150);
+		c.toBlob(function(b){
+			var dt = new DataTransfer();
+			dt.items.add(new File([b], "green.png", {type: "image/png"}));
+			var zone = document.getElementById("media-drop");
+			zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		}, "image/png");
+		return true;
+	})()`)
+	editor.waitFor(`document.querySelectorAll("#media-list .mediaitem").length === 3`, 20*time.Second, "the dropped image")
+	require.Zero(t, eval[int](editor, `document.querySelectorAll("#media-uploads .failed").length`), "no failed upload")
+	ids := eval[[]string](editor, `Array.from(document.querySelectorAll("#media-list .mediaitem")).map(function(li){return li.dataset.id})`)
+	require.Len(t, ids, 3)
+	red, blue, green := ids[0], ids[1], ids[2]
+	if eval[string](editor, `document.querySelector("#media-list .mediaitem").querySelector("img").src`) == "" {
+		t.Fatal("no thumbnail")
+	}
+	editor.run(
+		chromedp.SendKeys(css("#alt-"+red), "Tomme rouge"),
+		chromedp.SendKeys(css("#alt-"+blue), "Bleu d'Auvergne"),
+		chromedp.SendKeys(css("#alt-"+green), "Fromage aux herbes"),
+	)
+	// Move blue up with the keyboard: focus its button and press Enter; focus stays on it.
+	editor.run(chromedp.Focus(css(".mediaitem[data-id='"+blue+"'] button[data-move=up]")), chromedp.KeyEvent("\r"))
+	require.Equal(t, []string{blue, red, green}, eval[[]string](editor, `Array.from(document.querySelectorAll("#media-list input[name=media_id]")).map(function(i){return i.value})`))
+	require.Equal(t, blue, eval[string](editor, `document.activeElement.closest(".mediaitem").dataset.id`), "focus follows the moved item")
+	editor.run(chromedp.Click(css(".mediaitem[data-id='" + red + "'] button[data-remove]")))
+	editor.accessible(1280)
+	editor.shot("18-post-new-media")
+	editor.submit("form[action='/posts'] button[type=submit]")
+	postID := strings.TrimPrefix(eval[string](editor, `location.pathname`), "/posts/")
+	require.True(t, strings.HasPrefix(postID, "pst_"), "saved: %s", postID)
+
+	post := adminAPI(t).must(200, "GET", "/api/v1/posts/"+postID, nil)
+	var got []string
+	for _, m := range post["media"].([]any) {
+		m := m.(map[string]any)
+		got = append(got, m["id"].(string)+" "+m["alt"].(string))
+	}
+	require.Equal(t, []string{blue + " Bleu d'Auvergne", green + " Fromage aux herbes"}, got, "the version's media, in the order shown")
+	require.Equal(t, []string{blue, green}, eval[[]string](editor, `Array.from(document.querySelectorAll("#media-list input[name=media_id]")).map(function(i){return i.value})`))
+	require.Equal(t, 2, eval[int](editor, `document.querySelectorAll(".preview .pmedia img").length`), "the preview shows the images")
+
+	phone.open("/posts/" + postID)
+	phone.accessible(360)
+	phone.shot("19-post-media-phone")
 }

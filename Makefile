@@ -21,7 +21,7 @@ build:
 
 ## record-histories: refresh workflows/testdata from real runs (after a deliberate, versioned change)
 record-histories:
-	$(GO) test -count=1 ./e2e -run 'Walkthrough|ChangesThen|Expires|BadBuzz' -record
+	$(GO) test -count=1 ./e2e -run 'Walkthrough|ChangesThen|Expires|BadBuzz|BlueskyRateLimit' -record
 
 ## bench-dev: dev mode with the /approve rate limit lifted, for the load tool (another terminal)
 bench-dev:

@@ -14,7 +14,9 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/store"
 )
 
@@ -29,6 +31,14 @@ type Store interface {
 	BeginEffect(ctx context.Context, key, kind string) (bool, string, error)
 	FinishEffect(ctx context.Context, key, result string) error
 	LinkForEmail(ctx context.Context, l *store.Link, token string, now time.Time) (*store.Link, string, error)
+
+	// Publication on channels (channels.go).
+	PostChannel(ctx context.Context, postID string, version int, channel string) (*store.PostChannel, error)
+	SavePostChannel(ctx context.Context, c *store.PostChannel) error
+	NetworkAccounts(ctx context.Context, clientID, network string) ([]store.Account, error)
+	SaveAccountSession(ctx context.Context, id, credentials string) error
+	MarkNeedsReconnect(ctx context.Context, id, lastError string, at time.Time) (time.Time, error)
+	Media(ctx context.Context, id string) (*store.Media, error)
 }
 
 // Activities is registered on the worker with its dependencies.
@@ -37,13 +47,25 @@ type Activities struct {
 	Crises    CrisisStore
 	Retention RetentionStore // prunes old records (the retention workflow)
 	Mail      mail.Sender
+	// Publisher takes channels no connector serves: the client's webhook (dev: a recorder).
 	Publisher publish.Publisher
+	// Connectors publish to social networks through clients' connected accounts, by
+	// network name: a channel named like a network whose client has an account there goes
+	// through it (see PublishChannel). Empty: every channel goes to Publisher.
+	Connectors map[string]publish.Connector
+	// Secrets opens connected accounts' credentials (sealed with the account id as
+	// associated data) and seals the ones connectors refresh.
+	Secrets *secrets.Box
 	// SlackWebhookURL receives crisis notifications of clients without their own webhook.
 	SlackWebhookURL string
 	// HTTP is the client for Slack-compatible webhooks (a default one when nil).
 	HTTP *http.Client
 	// BaseURL is the public URL links in emails start with (never taken from a request).
 	BaseURL string
+	// Library holds posts' media files: it signs their URLs in approval emails (nil: the
+	// emails list no media), and connectors read them and get signed URLs to them (nil: a
+	// post with media fails on a network channel).
+	Library *media.Library
 	// LinkTTL is how long an approval link works.
 	LinkTTL time.Duration
 	// Agency is the agency's name, shown to clients.
@@ -122,7 +144,7 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 			return approvalEmail(approvalData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
 				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
-				URL: url, Expires: expires, Reminder: req.Reminder,
+				URL: url, Expires: expires, Reminder: req.Reminder, Media: a.emailMedia(v.Media, expires),
 			})
 		})
 		if err != nil {

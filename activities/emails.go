@@ -6,7 +6,9 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/mail"
+	"github.com/greenlight/greenlight/media"
 )
 
 type approvalData struct {
@@ -15,6 +17,35 @@ type approvalData struct {
 	PublishAt, Expires                         time.Time
 	Version                                    int
 	Reminder                                   bool
+	Media                                      []emailMedia
+}
+
+// emailMedia is one file of the version in an approval email: absolute signed URLs, valid
+// as long as the approval link.
+type emailMedia struct {
+	URL      string // the file
+	ImageURL string // what the email shows: the thumbnail, else the file; "" for a video
+	Alt      string
+	Video    bool
+}
+
+// emailMedia signs the URLs of a version's files under BaseURL until expires.
+func (a *Activities) emailMedia(refs []greenlight.MediaRef, expires time.Time) []emailMedia {
+	if a.Library == nil {
+		return nil
+	}
+	var out []emailMedia
+	for _, r := range refs {
+		m := emailMedia{URL: a.BaseURL + a.Library.SignURL(media.URLPath(r.ID, "file"), expires), Alt: r.Alt}
+		if strings.HasPrefix(r.ContentType, "video/") {
+			m.Video = true
+		} else {
+			// Every image the library keeps has a thumbnail: small enough for an email.
+			m.ImageURL = a.BaseURL + a.Library.SignURL(media.URLPath(r.ID, "thumb"), expires)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 type notificationData struct {
@@ -26,6 +57,7 @@ type notificationData struct {
 
 var funcs = map[string]any{
 	"join": strings.Join,
+	"inc":  func(i int) int { return i + 1 },
 	"when": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006 15:04 MST") },
 }
 
@@ -42,7 +74,10 @@ var (
   Version:    {{.Version}}
 
 {{.Body}}
-
+{{if .Media}}
+{{len .Media}} file{{if gt (len .Media) 1}}s{{end}} with this post:
+{{range $i, $m := .Media}}  {{if $m.Video}}Video{{else}}Image{{end}} {{inc $i}}{{if $m.Alt}} ({{$m.Alt}}){{end}}: {{$m.URL}}
+{{end}}{{end}}
 Approve it or request changes here:
 {{.URL}}
 
@@ -60,7 +95,8 @@ Opening it changes nothing: only your decision on the page does.
 <tr><td style="padding:2px 8px 2px 0;color:#555">Version</td><td>{{.Version}}</td></tr>
 </table>
 <blockquote style="white-space:pre-wrap;border-left:3px solid #ccc;margin:16px 0;padding-left:12px">{{.Body}}</blockquote>
-<p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the post</a></p>
+{{if .Media}}<p>{{range $i, $m := .Media}}{{if $m.Video}}<a href="{{$m.URL}}" style="display:inline-block;margin:0 8px 8px 0;padding:8px 12px;border:1px solid #ccc;border-radius:4px;color:#0b6e4f">&#9654; Watch video {{inc $i}}</a>{{else}}<a href="{{$m.URL}}"><img src="{{$m.ImageURL}}" alt="{{$m.Alt}}" width="160" style="max-width:160px;height:auto;margin:0 8px 8px 0;border:1px solid #ddd;border-radius:4px"></a>{{end}}{{end}}</p>
+{{end}}<p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the post</a></p>
 <p style="color:#555;font-size:90%">This link is personal, works once, for this exact version only, until {{when .Expires}}. Opening it changes nothing: only your decision on the page does.</p>
 </body></html>`))
 

@@ -98,18 +98,22 @@ func New(cfg Config) *fiber.App {
 	app.Get("/readyz", readyz(cfg.Store, cfg.Temporal, cfg.Log))
 
 	svc := cfg.Service
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
 	v1 := app.Group("/api/v1", authenticate(svc))
 	v1.Post("/users", createUser(svc))
 	v1.Post("/clients", createClient(svc))
 	v1.Get("/clients", listClients(svc))
 	v1.Get("/clients/:id", getClient(svc))
-	v1.Post("/posts", idempotent(cfg.Store, cfg.Log), createPost(svc))
-	v1.Get("/posts", listPosts(svc))
-	v1.Get("/posts/:id", getPost(svc))
-	v1.Patch("/posts/:id", editPost(svc))
-	v1.Post("/posts/:id/submit", submitPost(svc))
-	v1.Post("/posts/:id/review", reviewPost(svc))
-	v1.Post("/posts/:id/cancel", cancelPost(svc))
+	v1.Post("/posts", idempotent(cfg.Store, cfg.Log), createPost(svc, publicURL))
+	v1.Get("/posts", listPosts(svc, publicURL))
+	v1.Get("/posts/:id", getPost(svc, publicURL))
+	v1.Patch("/posts/:id", editPost(svc, publicURL))
+	v1.Post("/posts/:id/submit", submitPost(svc, publicURL))
+	v1.Post("/posts/:id/review", reviewPost(svc, publicURL))
+	v1.Post("/posts/:id/cancel", cancelPost(svc, publicURL))
+	v1.Post("/posts/:id/comments", addComment(svc))
+	v1.Get("/posts/:id/comments", listComments(svc))
+	v1.Get("/posts/:id/certificate", getCertificate(svc))
 	v1.Get("/playbooks", listPlaybooks(svc))
 	v1.Get("/playbooks/:key", getPlaybook(svc))
 	v1.Post("/crises", startCrisis(svc))
@@ -130,7 +134,6 @@ func New(cfg Config) *fiber.App {
 	v1.Delete("/clients/:id/accounts/:account", deleteAccount(svc))
 	v1.Get("/clients/:id/contacts", listContacts(svc))
 	v1.Put("/clients/:id/contacts", setContacts(svc))
-	publicURL := strings.TrimRight(cfg.PublicURL, "/")
 	v1.Post("/clients/:id/media", uploadMedia(svc, publicURL))
 	v1.Get("/media/:id", getMedia(svc, publicURL))
 	v1.Use(func(c *fiber.Ctx) error {
@@ -143,6 +146,7 @@ func New(cfg Config) *fiber.App {
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
 	approve.Post("/:token", approvalDecision(svc, cfg.Agency))
+	approve.Post("/:token/comment", linkComment(svc, cfg.Agency))
 
 	p := &pages{svc: svc, store: cfg.Store, tz: tz, dev: cfg.Dev, agency: cfg.Agency, publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}

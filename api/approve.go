@@ -27,10 +27,17 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 			out := fiber.Map{"state": v.State, "kind": v.Kind, "subject_id": v.Link.SubjectID, "version": v.Version, "title": v.Title}
 			if v.Kind == "post" {
 				out["post_id"] = v.Link.SubjectID
+				out["digest"] = v.Digest
+				media := make([]fiber.Map, 0, len(v.Media))
+				for _, m := range v.Media {
+					media = append(media, fiber.Map{"id": m.ID, "content_type": m.ContentType, "sha256": m.SHA256, "alt": m.Alt,
+						"width": m.Width, "height": m.Height, "url": m.URL, "thumb_url": m.ThumbURL})
+				}
+				out["media"] = media
 			}
 			return c.JSON(out)
 		}
-		return renderLink(c, v, agency, "", v.Err())
+		return renderLink(c, svc, v, agency, "", v.Err())
 	}
 }
 
@@ -69,7 +76,7 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			if greenlight.IsCode(err, greenlight.EINVALID) {
 				comment = in.Comment // show the form again with what was typed
 			}
-			return renderLink(c, v, agency, comment, err)
+			return renderLink(c, svc, v, agency, comment, err)
 		}
 		lang := language(c)
 		return c.Render("approve_done", fiber.Map{
@@ -79,8 +86,12 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 	}
 }
 
-func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err error) error {
+func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
 	lang := language(c)
+	comments, cerr := svc.LinkComments(c.UserContext(), c.Params("token")) // client-visible only
+	if cerr != nil {
+		return cerr
+	}
 	status := fiber.StatusOK
 	msg := ""
 	switch {
@@ -94,6 +105,7 @@ func renderLink(c *fiber.Ctx, v *service.LinkView, agency, comment string, err e
 	}
 	return c.Status(status).Render("approve", fiber.Map{
 		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
-		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName,
+		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "Comments": comments,
+		"LinkPath": "/approve/" + c.Params("token"),
 	}, "layout")
 }

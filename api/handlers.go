@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 )
@@ -81,19 +82,33 @@ func getClient(svc *service.Service) fiber.Handler {
 
 // postRequest is the body of POST and PATCH /posts; absent fields are nil.
 type postRequest struct {
-	ClientID      string    `json:"client_id"`
-	Version       int       `json:"version"`
-	Title         *string   `json:"title"`
-	Body          *string   `json:"body"`
-	Channels      *[]string `json:"channels"`
-	MediaURLs     *[]string `json:"media_urls"`
-	PublishAt     *string   `json:"publish_at"`
-	ReminderAfter *string   `json:"reminder_after"`
-	EscalateAfter *string   `json:"escalate_after"`
+	ClientID      string                `json:"client_id"`
+	Version       int                   `json:"version"`
+	Title         *string               `json:"title"`
+	Body          *string               `json:"body"`
+	Channels      *[]string             `json:"channels"`
+	MediaURLs     *[]string             `json:"media_urls"`
+	MediaIDs      *[]string             `json:"media_ids"`
+	Media         *[]service.MediaInput `json:"media"`
+	PublishAt     *string               `json:"publish_at"`
+	ReminderAfter *string               `json:"reminder_after"`
+	EscalateAfter *string               `json:"escalate_after"`
 }
 
 func (r *postRequest) fields() (service.PostFields, error) {
 	f := service.PostFields{Title: r.Title, Body: r.Body, Channels: r.Channels, MediaURLs: r.MediaURLs}
+	switch {
+	case r.MediaIDs != nil && r.Media != nil:
+		return f, greenlight.Errorf(greenlight.EINVALID, "media_ids, media: give one of them (media carries alt texts: [{\"id\":…,\"alt\":…}])")
+	case r.MediaIDs != nil:
+		list := make([]service.MediaInput, 0, len(*r.MediaIDs))
+		for _, id := range *r.MediaIDs {
+			list = append(list, service.MediaInput{ID: id})
+		}
+		f.Media, f.MediaField = &list, "media_ids"
+	case r.Media != nil:
+		f.Media, f.MediaField = r.Media, "media"
+	}
 	var err error
 	if f.PublishAt, err = parseTime("publish_at", r.PublishAt); err != nil {
 		return f, err
@@ -107,7 +122,7 @@ func (r *postRequest) fields() (service.PostFields, error) {
 	return f, nil
 }
 
-func createPost(svc *service.Service) fiber.Handler {
+func createPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req postRequest
 		if err := decode(c, &req); err != nil {
@@ -121,11 +136,15 @@ func createPost(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(toPostDetail(p))
+		out, err := toPostDetail(c.UserContext(), svc, publicURL, p)
+		if err != nil {
+			return err
+		}
+		return c.Status(fiber.StatusCreated).JSON(out)
 	}
 }
 
-func editPost(svc *service.Service) fiber.Handler {
+func editPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req postRequest
 		if err := decode(c, &req); err != nil {
@@ -139,21 +158,21 @@ func editPost(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(toPostDetail(p))
+		return postDetailJSON(c, svc, publicURL, p)
 	}
 }
 
-func submitPost(svc *service.Service) fiber.Handler {
+func submitPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := svc.SubmitPost(c.UserContext(), currentUser(c), c.Params("id"))
 		if err != nil {
 			return err
 		}
-		return c.JSON(toPostDetail(p))
+		return postDetailJSON(c, svc, publicURL, p)
 	}
 }
 
-func reviewPost(svc *service.Service) fiber.Handler {
+func reviewPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req struct {
 			Version  int    `json:"version"`
@@ -167,11 +186,11 @@ func reviewPost(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(toPostDetail(p))
+		return postDetailJSON(c, svc, publicURL, p)
 	}
 }
 
-func cancelPost(svc *service.Service) fiber.Handler {
+func cancelPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var req struct {
 			Reason string `json:"reason"`
@@ -185,21 +204,21 @@ func cancelPost(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(toPostDetail(p))
+		return postDetailJSON(c, svc, publicURL, p)
 	}
 }
 
-func getPost(svc *service.Service) fiber.Handler {
+func getPost(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, err := svc.Post(c.UserContext(), currentUser(c), c.Params("id"))
 		if err != nil {
 			return err
 		}
-		return c.JSON(toPostDetail(p))
+		return postDetailJSON(c, svc, publicURL, p)
 	}
 }
 
-func listPosts(svc *service.Service) fiber.Handler {
+func listPosts(svc *service.Service, publicURL string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		limit, err := queryInt(c, "limit")
 		if err != nil {
@@ -212,9 +231,17 @@ func listPosts(svc *service.Service) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		lists := make([][]greenlight.MediaRef, 0, len(page.Items))
+		for i := range page.Items {
+			lists = append(lists, page.Items[i].Media)
+		}
+		set, err := svc.MediaSet(c.UserContext(), lists...)
+		if err != nil {
+			return err
+		}
 		items := make([]postJSON, 0, len(page.Items))
 		for i := range page.Items {
-			items = append(items, toPost(&page.Items[i]))
+			items = append(items, toPost(&page.Items[i], set, publicURL))
 		}
 		var next *string
 		if page.NextCursor != "" {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,35 +121,58 @@ func toClient(c *store.Client, viewer *store.User) clientJSON {
 }
 
 type postJSON struct {
-	ID            string         `json:"id"`
-	ClientID      string         `json:"client_id"`
-	AuthorID      string         `json:"author_id"`
-	Title         string         `json:"title"`
-	Body          string         `json:"body"`
-	Channels      []string       `json:"channels"`
-	MediaURLs     []string       `json:"media_urls"`
-	PublishAt     time.Time      `json:"publish_at"`
-	Status        string         `json:"status"`
-	Version       int            `json:"version"`
-	ReminderAfter string         `json:"reminder_after"`
-	EscalateAfter string         `json:"escalate_after"`
-	Held          bool           `json:"held"`
-	PublishedAt   *time.Time     `json:"published_at"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
-	Versions      []versionJSON  `json:"versions,omitempty"`
-	Approvals     []approvalJSON `json:"approvals,omitempty"`
-	History       []eventJSON    `json:"history,omitempty"`
+	ID            string          `json:"id"`
+	ClientID      string          `json:"client_id"`
+	AuthorID      string          `json:"author_id"`
+	Title         string          `json:"title"`
+	Body          string          `json:"body"`
+	Channels      []string        `json:"channels"`
+	MediaURLs     []string        `json:"media_urls"`
+	Media         []postMediaJSON `json:"media"`
+	Digest        string          `json:"digest"` // the current version's: what an approval applies to
+	PublishAt     time.Time       `json:"publish_at"`
+	Status        string          `json:"status"`
+	Version       int             `json:"version"`
+	ReminderAfter string          `json:"reminder_after"`
+	EscalateAfter string          `json:"escalate_after"`
+	Held          bool            `json:"held"`
+	PublishedAt   *time.Time      `json:"published_at"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	Versions      []versionJSON   `json:"versions,omitempty"`
+	Approvals     []approvalJSON  `json:"approvals,omitempty"`
+	History       []eventJSON     `json:"history,omitempty"`
+}
+
+// postDetailOut is a post with everything that happened to it. Its channels are the
+// current version's publication on each channel, not only their names (those are each
+// entry's channel, and each version's channels).
+type postDetailOut struct {
+	postJSON
+	Channels []channelJSON `json:"channels"`
+}
+
+// channelJSON is one channel's publication: status pending, published, failed or
+// unconfirmed; account_id empty for the client's webhook.
+type channelJSON struct {
+	Channel   string `json:"channel"`
+	AccountID string `json:"account_id"`
+	Status    string `json:"status"`
+	RemoteID  string `json:"remote_id"`
+	URL       string `json:"url"`
+	Error     string `json:"error"`
 }
 
 type versionJSON struct {
-	Version   int       `json:"version"`
-	Title     string    `json:"title"`
-	Body      string    `json:"body"`
-	Channels  []string  `json:"channels"`
-	MediaURLs []string  `json:"media_urls"`
-	AuthorID  string    `json:"author_id"`
-	CreatedAt time.Time `json:"created_at"`
+	Version   int             `json:"version"`
+	Title     string          `json:"title"`
+	Body      string          `json:"body"`
+	Channels  []string        `json:"channels"`
+	MediaURLs []string        `json:"media_urls"`
+	Media     []postMediaJSON `json:"media"`
+	Digest    string          `json:"digest"`
+	AuthorID  string          `json:"author_id"`
+	CreatedAt time.Time       `json:"created_at"`
 }
 
 type actorJSON struct {
@@ -175,22 +199,70 @@ type eventJSON struct {
 	Comment string    `json:"comment"`
 }
 
-func toPost(p *store.Post) postJSON {
+// postMediaJSON is one file of a post or version, in order. url and thumb_url are signed,
+// expiring URLs (thumb_url is empty for videos); sha256 names the exact bytes approved.
+type postMediaJSON struct {
+	ID          string `json:"id"`
+	ContentType string `json:"content_type"`
+	SHA256      string `json:"sha256"`
+	Alt         string `json:"alt"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	URL         string `json:"url"`
+	ThumbURL    string `json:"thumb_url"`
+}
+
+func toPostMedia(set *service.MediaSet, publicURL string, refs []greenlight.MediaRef) []postMediaJSON {
+	out := []postMediaJSON{}
+	for _, v := range set.Views(refs) {
+		m := postMediaJSON{ID: v.ID, ContentType: v.ContentType, SHA256: v.SHA256, Alt: v.Alt, Width: v.Width, Height: v.Height}
+		if v.URL != "" {
+			m.URL = publicURL + v.URL
+		}
+		if v.ThumbURL != "" {
+			m.ThumbURL = publicURL + v.ThumbURL
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func toPost(p *store.Post, set *service.MediaSet, publicURL string) postJSON {
 	return postJSON{
 		ID: p.ID, ClientID: p.ClientID, AuthorID: p.AuthorID, Title: p.Title, Body: p.Body,
-		Channels: nonNil(p.Channels), MediaURLs: nonNil(p.MediaURLs), PublishAt: p.PublishAt, Status: p.Status,
+		Channels: nonNil(p.Channels), MediaURLs: nonNil(p.MediaURLs), Media: toPostMedia(set, publicURL, p.Media),
+		Digest:    greenlight.Content{Title: p.Title, Body: p.Body, Channels: p.Channels, MediaURLs: p.MediaURLs, Media: p.Media}.Digest(),
+		PublishAt: p.PublishAt, Status: p.Status,
 		Version: p.Version, ReminderAfter: p.ReminderAfter.String(), EscalateAfter: p.EscalateAfter.String(),
 		Held: p.Held, PublishedAt: p.PublishedAt, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
 
-func toPostDetail(d *store.PostDetail) postJSON {
-	out := toPost(&d.Post)
+// postDetailJSON answers with a post, its versions, decisions and history.
+func postDetailJSON(c *fiber.Ctx, svc *service.Service, publicURL string, d *store.PostDetail) error {
+	out, err := toPostDetail(c.UserContext(), svc, publicURL, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func toPostDetail(ctx context.Context, svc *service.Service, publicURL string, d *store.PostDetail) (postDetailOut, error) {
+	lists := [][]greenlight.MediaRef{d.Post.Media}
+	for _, v := range d.Versions {
+		lists = append(lists, v.Media)
+	}
+	set, err := svc.MediaSet(ctx, lists...)
+	if err != nil {
+		return postDetailOut{}, err
+	}
+	out := postDetailOut{postJSON: toPost(&d.Post, set, publicURL)}
 	out.Versions = make([]versionJSON, 0, len(d.Versions))
 	for _, v := range d.Versions {
 		out.Versions = append(out.Versions, versionJSON{
 			Version: v.Version, Title: v.Title, Body: v.Body, Channels: nonNil(v.Channels),
-			MediaURLs: nonNil(v.MediaURLs), AuthorID: v.AuthorID, CreatedAt: v.CreatedAt,
+			MediaURLs: nonNil(v.MediaURLs), Media: toPostMedia(set, publicURL, v.Media), Digest: v.Digest,
+			AuthorID: v.AuthorID, CreatedAt: v.CreatedAt,
 		})
 	}
 	out.Approvals = make([]approvalJSON, 0, len(d.Decisions))
@@ -206,7 +278,13 @@ func toPostDetail(d *store.PostDetail) postJSON {
 			At: e.At, Actor: actorJSON{e.ActorKind, e.ActorID, e.ActorName}, Action: e.Action, Version: e.Version, Comment: e.Comment,
 		})
 	}
-	return out
+	out.Channels = make([]channelJSON, 0, len(d.ChannelResults))
+	for _, c := range d.ChannelResults {
+		out.Channels = append(out.Channels, channelJSON{
+			Channel: c.Channel, AccountID: c.AccountID, Status: c.Status, RemoteID: c.RemoteID, URL: c.URL, Error: c.Error,
+		})
+	}
+	return out, nil
 }
 
 func nonNil(l []string) []string {

@@ -266,9 +266,14 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 	for i, e := range d.Events {
 		history[len(d.Events)-1-i] = e // newest first
 	}
+	comments, err := p.svc.Comments(c.UserContext(), u, d.ID)
+	if err != nil {
+		return err
+	}
 	return p.render(c, fiber.StatusOK, "post", d.Title, fiber.Map{
 		"Post": d, "Client": client, "Previews": previews, "Diff": dv, "History": history,
 		"CanEdit": editor && !st.Final(), "CanSubmit": editor && st == greenlight.StatusDraft, "CanReview": canReview,
+		"Comments": comments, "CanComment": service.Can(u, service.ActPostComment),
 		"Channels": channelNames(), "Media": strings.Join(d.MediaURLs, "\n"),
 		"PublishLocal": p.local(d.PublishAt).Format("2006-01-02T15:04"),
 		"NeedsTime":    st == greenlight.StatusDraft && slices.ContainsFunc(d.Events, func(e store.PostEvent) bool { return e.Action == "returned_after_crisis" }) && !d.PublishAt.After(time.Now()),
@@ -294,6 +299,8 @@ func (p *pages) postAction(c *fiber.Ctx) error {
 		_, err = p.svc.ReviewPost(ctx, u, id, version, c.FormValue("decision"), c.FormValue("comment"))
 	case "cancel":
 		_, err = p.svc.CancelPost(ctx, u, id, c.FormValue("reason"))
+	case "comment":
+		_, err = p.svc.AddComment(ctx, u, id, service.NewComment{Body: c.FormValue("body"), Visibility: c.FormValue("visibility")})
 	default:
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no such action")
 	}

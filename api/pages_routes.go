@@ -29,6 +29,7 @@ func (p *pages) register(app *fiber.App) {
 	staff("GET", "/posts/new", p.newPostPage)
 	staff("POST", "/posts", p.createPost)
 	staff("GET", "/posts/:id", p.postPage)
+	staff("GET", "/posts/:id/certificate", p.certificate)
 	staff("POST", "/posts/:id/:action", p.postAction)
 	staff("GET", "/crises", p.crises)
 	staff("POST", "/crises", p.startCrisis)

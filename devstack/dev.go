@@ -24,6 +24,7 @@ import (
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/publish/networks"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
@@ -63,6 +64,10 @@ type Config struct {
 	// upload (default media.DefaultMaxBytes).
 	MediaDir      string
 	MediaMaxBytes int64
+	// Connectors are the network publishers, by network: nil means every shipped one
+	// (publish/networks); an empty map, none (every channel is published through the
+	// client's webhook or recorded by the dev publisher).
+	Connectors map[string]publish.Connector
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -167,11 +172,24 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		public = s.URL
 	}
 
+	mediaDir := cfg.MediaDir
+	if mediaDir == "" {
+		mediaDir = filepath.Join(cfg.DataDir, "media")
+	}
+	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
+	if err != nil {
+		return nil, err
+	}
 	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
+	conns := cfg.Connectors
+	if conns == nil {
+		conns = networks.Connectors(hc)
+	}
 	acts := &activities.Activities{
 		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: &mail.Catcher{Store: s.Store}, SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
-		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
+		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log, Library: lib,
+		Connectors: conns, Secrets: box,
 	}
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
@@ -185,16 +203,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	mediaDir := cfg.MediaDir
-	if mediaDir == "" {
-		mediaDir = filepath.Join(cfg.DataDir, "media")
-	}
-	lib, err := media.Open(mediaDir, cfg.MediaMaxBytes)
-	if err != nil {
-		return nil, err
-	}
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib}
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
+		Connectors: conns, DevPublisher: true} // the dev publisher records what has no webhook
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

@@ -74,6 +74,8 @@ func TestApprovalWalkthrough(t *testing.T) {
 	m := waitMail(t, ana, 1)[0]
 	require.Contains(t, m.Subject, "Approval needed: Winter menu")
 	require.Contains(t, m.HTML, "Review the post")
+	require.Contains(t, m.HTML, `<img src="`+stack.URL+"/media/"+post["media"].([]any)[0].(map[string]any)["id"].(string)+"/thumb?exp=",
+		"the email shows the downloaded image")
 	link := linkIn(t, m)
 
 	before := editor.must(200, "GET", "/api/v1/posts/"+id, nil)
@@ -82,7 +84,6 @@ func TestApprovalWalkthrough(t *testing.T) {
 		require.Equal(t, 200, p.Status)
 		require.Contains(t, string(p.Body), "Notre menu d&#39;hiver arrive")
 		require.Contains(t, string(p.Body), "Agence Lumen")
-		require.Contains(t, string(p.Body), "menu.jpg")
 		require.Equal(t, "no-referrer", p.Header.Get("Referrer-Policy"))
 	}
 	after := editor.must(200, "GET", "/api/v1/posts/"+id, nil)
@@ -107,6 +108,13 @@ func TestApprovalWalkthrough(t *testing.T) {
 		actions = append(actions, h.(map[string]any)["action"].(string))
 	}
 	require.Equal(t, []string{"created", "submitted", "review_approved", "client_approval_requested", "client_approved", "scheduled", "published"}, actions)
+	history := published["history"].([]any)
+	require.Equal(t, "instagram: published (remote-1); x: published (remote-1)", history[len(history)-1].(map[string]any)["comment"],
+		"the history names each channel's result")
+	require.Equal(t, []any{
+		map[string]any{"channel": "instagram", "account_id": "", "status": "published", "remote_id": "remote-1", "url": "", "error": ""},
+		map[string]any{"channel": "x", "account_id": "", "status": "published", "remote_id": "remote-1", "url": "", "error": ""},
+	}, published["channels"], "each channel's publication, for the current version")
 	approvals := published["approvals"].([]any)
 	require.Len(t, approvals, 2)
 	require.Equal(t, "client", approvals[1].(map[string]any)["stage"])

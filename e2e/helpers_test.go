@@ -8,9 +8,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -191,12 +196,48 @@ func (a *api) createPost(clientID string, publishIn time.Duration, extra map[str
 	body := map[string]any{
 		"client_id": clientID, "title": "Winter menu", "body": "Notre menu d'hiver arrive ❄️ #bistro",
 		"channels": []string{"instagram", "x"}, "publish_at": time.Now().Add(publishIn).UTC().Format(time.RFC3339Nano),
-		"media_urls": []string{"https://cdn.example.test/menu.jpg"},
+		"media_urls": []string{imageServer().URL + "/menu.jpg"}, // downloaded into the client's library
 	}
 	for k, v := range extra {
 		body[k] = v
 	}
 	return a.must(201, "POST", "/api/v1/posts", body)
+}
+
+// imageServer serves images the stack downloads (media_urls), on loopback, which the
+// stack's outbound policy allows: /menu.jpg (a JPEG), /<name>.png (a PNG whose colour
+// depends on the name), 404 for anything else.
+var imageServer = sync.OnceValue(func() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, isPNG := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".png")
+		switch {
+		case r.URL.Path == "/menu.jpg":
+			var b bytes.Buffer
+			_ = jpeg.Encode(&b, solid(color.RGBA{R: 200, G: 120, B: 40, A: 255}), nil)
+			w.Header().Set("Content-Type", "image/jpeg")
+			w.Write(b.Bytes())
+		case isPNG && name != "missing":
+			w.Write(pngBytes(color.RGBA{R: uint8(len(name) * 40), G: name[0], B: 90, A: 255}))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+})
+
+func solid(c color.RGBA) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			img.Set(x, y, c)
+		}
+	}
+	return img
+}
+
+func pngBytes(c color.RGBA) []byte {
+	var b bytes.Buffer
+	_ = png.Encode(&b, solid(c))
+	return b.Bytes()
 }
 
 func uniqueEmail(name string) string {

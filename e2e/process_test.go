@@ -32,6 +32,7 @@ func startDev(t *testing.T, dir, dsn, addr string) *devProcess {
 	p.Process = proc.Start(t, proc.Binary(t, ".."), filepath.Join(dir, "dev.log"), []string{
 		"GREENLIGHT_DATABASE_URL=" + dsn, "GREENLIGHT_ADMIN_KEY=" + p.Key, "GREENLIGHT_TEMPORAL_PORT=" + portFile(t, dir),
 		"GREENLIGHT_APPROVE_RATE_LIMIT=10000", "GREENLIGHT_LOG_LEVEL=warn",
+		"GREENLIGHT_OUTBOUND_ALLOW=127.0.0.1", // posts' media_urls come from the tests' loopback image server
 	}, "dev", "--addr", addr, "--data", dir)
 	proc.WaitHTTP(t, p.URL+"/readyz", 60*time.Second, p.Process)
 	return p

@@ -120,6 +120,10 @@ func validSHA(s string) bool {
 	return err == nil
 }
 
+// URLPath is the path that serves a media's file (variant "file") or thumbnail ("thumb");
+// sign it with SignURL.
+func URLPath(id, variant string) string { return "/media/" + id + "/" + variant }
+
 // SignURL returns path with exp and sig query parameters: an HMAC-SHA256 of the path and
 // the expiry, so the URL works without a login until expires and cannot be altered.
 func (l *Library) SignURL(path string, expires time.Time) string {

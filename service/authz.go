@@ -65,6 +65,8 @@ const (
 	ActAccountRemove   Action = "remove connected accounts"
 	ActMediaUpload     Action = "upload media"
 	ActMediaRead       Action = "see media"
+	ActPostComment     Action = "comment on posts"
+	ActCertificate     Action = "download approval certificates"
 )
 
 // rule is who may do an action.
@@ -129,6 +131,9 @@ var policy = map[Action]rule{
 	ActAccountRemove:  {roles: editors},
 	ActMediaUpload:    {roles: editors},
 	ActMediaRead:      {roles: everyone},
+
+	ActPostComment: {roles: everyone},
+	ActCertificate: {roles: everyone},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

@@ -29,7 +29,9 @@ type LinkView struct {
 	Title     string
 	Body      string
 	Channels  []string
-	MediaURLs []string
+	MediaURLs []string    // versions saved before the media library
+	Media     []MediaView // the version's files, in order, with signed URLs (relative: same site)
+	Digest    string      // what the decision applies to: the version's text and files
 	PublishAt *time.Time
 	Version   int
 	Client    string
@@ -138,6 +140,14 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 			return nil, err
 		}
 		v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
+		v.Digest = ver.Digest
+		if len(ver.Media) > 0 {
+			set, err := s.MediaSet(ctx, ver.Media)
+			if err != nil {
+				return nil, err
+			}
+			v.Media = set.Views(ver.Media)
+		}
 	}
 	client, err := s.Store.Client(ctx, ls.clientID)
 	if err != nil {
@@ -221,6 +231,9 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 	}
 	if err != nil {
 		return nil, err
+	}
+	if merr := s.Store.MarkLinkDecided(ctx, l.ID, s.now()); merr != nil { // the certificate names it
+		s.Log.Error("mark link decided", "link", l.ID, "error", merr)
 	}
 	s.Log.Info("link decision", "kind", l.SubjectKind, "subject", l.SubjectID, "version", l.Version, "approver", l.ApproverID, "decision", decision)
 	return &Decision{Kind: l.SubjectKind, Version: l.Version, Status: string(view.Status)}, nil

@@ -10,10 +10,11 @@ import (
 	"unicode"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/store"
 )
 
-// MediaURLTTL is how long a signed media URL works.
+// MediaURLTTL is how long a signed media URL works at least (at most an hour more).
 const MediaURLTTL = 24 * time.Hour
 
 // Upload opens an uploaded file: its name (display only) and its bytes. It is called only
@@ -39,26 +40,7 @@ func (s *Service) UploadMedia(ctx context.Context, actor *store.User, clientID s
 	if err != nil {
 		return nil, false, err
 	}
-	thumb, err := s.Library.Save(f)
-	if err != nil {
-		return nil, false, err
-	}
-	m = &store.Media{
-		ID: greenlight.NewID("med_"), ClientID: clientID, SHA256: f.SHA256, ContentType: f.ContentType,
-		Size: int64(len(f.Data)), Width: f.Width, Height: f.Height, ThumbSHA256: thumb,
-		Filename: displayName(filename), CreatedBy: actor.ID, CreatedAt: s.now(),
-	}
-	if f.DurationMS > 0 {
-		m.DurationMS = &f.DurationMS
-	}
-	created, err = s.Store.CreateMedia(ctx, m)
-	if err != nil {
-		return nil, false, err
-	}
-	if created {
-		s.Log.Info("media uploaded", "media", m.ID, "client", clientID, "type", m.ContentType, "size", m.Size)
-	}
-	return m, created, nil
+	return s.saveMedia(ctx, actor, clientID, filename, f)
 }
 
 // Media returns one media's metadata, for staff who see its client.
@@ -98,7 +80,7 @@ func (s *Service) MediaFile(ctx context.Context, id, variant, path, exp, sig str
 }
 
 // MediaPath is the path of a media's file ("file") or thumbnail ("thumb").
-func MediaPath(id, variant string) string { return "/media/" + id + "/" + variant }
+func MediaPath(id, variant string) string { return media.URLPath(id, variant) }
 
 // SignedMediaURL is a media's signed path with query, valid for MediaURLTTL ("" when
 // uploads are not configured); callers prefix the public URL.
@@ -106,7 +88,9 @@ func (s *Service) SignedMediaURL(id, variant string) string {
 	if s.Library == nil {
 		return ""
 	}
-	return s.Library.SignURL(MediaPath(id, variant), s.now().Add(MediaURLTTL))
+	// The expiry is rounded up to the hour: a URL signed twice within the hour is the same
+	// URL (browsers cache it, and reading a post twice answers the same JSON).
+	return s.Library.SignURL(MediaPath(id, variant), s.now().Truncate(time.Hour).Add(MediaURLTTL+time.Hour))
 }
 
 // displayName keeps an upload's base name, without control characters, at most 200 runes.

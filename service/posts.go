@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -27,6 +26,7 @@ type PostFields struct {
 	Channels      *[]string
 	MediaURLs     *[]string     // downloaded into the client's media library when saved
 	Media         *[]MediaInput // media library items of the post's client, in order
+	MediaField    string        // the request field Media came from, for errors ("media_ids" when empty)
 	PublishAt     *time.Time
 	ReminderAfter *time.Duration
 	EscalateAfter *time.Duration
@@ -74,6 +74,10 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 		}
 		return nil, err
 	}
+	mediaRefs, err := s.postMedia(ctx, actor, in.ClientID, &f)
+	if err != nil {
+		return nil, err
+	}
 	// A create retried under an Idempotency-Key names the id reserved for that key: if its
 	// first attempt did start the workflow (and only its answer was lost), the retry joins it
 	// and the "create" update, deduplicated by its id, answers as it did the first time.
@@ -86,11 +90,11 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 	}
 	input := workflows.PostInput{
 		PostID: postID, ClientID: in.ClientID, Author: Actor(actor),
-		Content:   greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}},
+		Content:   greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}, Media: mediaRefs},
 		PublishAt: f.PublishAt.UTC(), ReminderAfter: greenlight.DefaultReminderAfter, EscalateAfter: greenlight.DefaultEscalateAfter,
 	}
-	if f.MediaURLs != nil {
-		input.Content.MediaURLs = *f.MediaURLs
+	if err := s.checkNetworkRules(ctx, postID, in.ClientID, 1, input.Content); err != nil {
+		return nil, err
 	}
 	if f.ReminderAfter != nil {
 		input.ReminderAfter = *f.ReminderAfter
@@ -160,15 +164,8 @@ func (s *Service) validFields(f *PostFields) error {
 		}
 		f.Channels = &chs
 	}
-	if f.MediaURLs != nil {
-		if len(*f.MediaURLs) > 20 {
-			return greenlight.Errorf(greenlight.EINVALID, "media_urls: at most 20")
-		}
-		for i, u := range *f.MediaURLs {
-			if err := validHTTPURL(fmt.Sprintf("media_urls[%d]", i), u); err != nil {
-				return err
-			}
-		}
+	if err := validMedia(f); err != nil {
+		return err
 	}
 	if f.PublishAt != nil {
 		t := f.PublishAt.UTC()
@@ -248,16 +245,71 @@ func (s *Service) EditPost(ctx context.Context, actor *store.User, id string, ba
 	if err := s.validFields(&f); err != nil {
 		return nil, err
 	}
+	if greenlight.PostStatus(p.Status).Final() {
+		return nil, greenlight.Errorf(greenlight.ECONFLICT, "post is %s", p.Status) // before downloading anything
+	}
 	req := workflows.EditRequest{
 		Actor: Actor(actor), BaseVersion: baseVersion, Title: f.Title, Body: f.Body, Channels: f.Channels,
-		MediaURLs: f.MediaURLs, PublishAt: f.PublishAt, ReminderAfter: f.ReminderAfter, EscalateAfter: f.EscalateAfter,
+		PublishAt: f.PublishAt, ReminderAfter: f.ReminderAfter, EscalateAfter: f.EscalateAfter,
+	}
+	refs, err := s.postMedia(ctx, actor, p.ClientID, &f)
+	if err != nil {
+		return nil, err
+	}
+	if refs != nil {
+		// The media given replace the post's; new versions carry files, not URLs.
+		req.Media = &refs
+		if f.MediaURLs != nil {
+			req.MediaURLs = &[]string{}
+		}
+	}
+	if f.Title != nil || f.Body != nil || f.Channels != nil || refs != nil {
+		if err := s.checkNetworkRules(ctx, p.ID, p.ClientID, p.Version+1, editedContent(p, req)); err != nil {
+			return nil, err
+		}
 	}
 	return s.decideOn(ctx, p, "", workflows.EditUpdate, req)
 }
 
-// SubmitPost sends a draft to internal review.
+// editedContent is the post's content once req is applied (as the workflow applies it).
+func editedContent(p *store.Post, req workflows.EditRequest) greenlight.Content {
+	c := greenlight.Content{Title: p.Title, Body: p.Body, Channels: p.Channels, MediaURLs: p.MediaURLs, Media: p.Media}
+	if req.Title != nil {
+		c.Title = *req.Title
+	}
+	if req.Body != nil {
+		c.Body = *req.Body
+	}
+	if req.Channels != nil {
+		c.Channels = *req.Channels
+	}
+	if req.MediaURLs != nil {
+		c.MediaURLs = *req.MediaURLs
+	}
+	if req.Media != nil {
+		c.Media = *req.Media
+	}
+	return c
+}
+
+// SubmitPost sends a draft to internal review. Each channel must have somewhere to be
+// published (see checkRouting) and the current content must keep the networks' rules
+// (which may depend on the account connected since the post was saved).
 func (s *Service) SubmitPost(ctx context.Context, actor *store.User, id string) (*store.PostDetail, error) {
-	return s.decide(ctx, actor, ActPostSubmit, id, "", workflows.SubmitUpdate, workflows.SubmitRequest{Actor: Actor(actor)})
+	p, err := s.loadPost(ctx, actor, ActPostSubmit, id)
+	if err != nil {
+		return nil, err
+	}
+	if greenlight.PostStatus(p.Status) == greenlight.StatusDraft { // else the workflow says why not
+		if err := s.checkRouting(ctx, p); err != nil {
+			return nil, err
+		}
+		c := greenlight.Content{Title: p.Title, Body: p.Body, Channels: p.Channels, MediaURLs: p.MediaURLs, Media: p.Media}
+		if err := s.checkNetworkRules(ctx, p.ID, p.ClientID, p.Version, c); err != nil {
+			return nil, err
+		}
+	}
+	return s.decideOn(ctx, p, "", workflows.SubmitUpdate, workflows.SubmitRequest{Actor: Actor(actor)})
 }
 
 // ReviewPost records a staff review of one version; the author cannot review their post.

@@ -19,6 +19,7 @@ import (
 	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
+	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/store"
 )
@@ -43,6 +44,17 @@ type Service struct {
 	// Secrets seals connected accounts' credentials; nil when GREENLIGHT_SECRET_KEY is not
 	// set, and then accounts cannot be connected.
 	Secrets *secrets.Box
+	// Connectors publish to social networks, by network ("bluesky", "mastodon"): a post's
+	// channel of that name is checked against the connector's rules when saved, and needs
+	// the client's connected account (or webhook) when submitted. Empty: every channel goes
+	// to the client's webhook.
+	Connectors map[string]publish.Connector
+	// DevPublisher says publications without a webhook are recorded (greenlight dev), so
+	// a channel needs no webhook to be submitted.
+	DevPublisher bool
+	// MediaFetchTimeout bounds the download of one media_urls entry
+	// (DefaultMediaFetchTimeout when 0).
+	MediaFetchTimeout time.Duration
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

@@ -100,6 +100,47 @@ func (s *Store) ResealAccount(ctx context.Context, id, old, resealed string) (bo
 	return res.RowsAffected == 1, wrap(res.Error, "reseal account")
 }
 
+// NetworkAccounts returns a client's accounts on network, oldest first (creation time,
+// then id).
+func (s *Store) NetworkAccounts(ctx context.Context, clientID, network string) ([]Account, error) {
+	out := []Account{}
+	err := s.ctx(ctx).Where("client_id = ? AND network = ?", clientID, network).Order("created_at, id").Find(&out).Error
+	return out, wrap(err, "list accounts")
+}
+
+// SaveAccountSession replaces an account's sealed credentials with ones a publisher just
+// refreshed, in one statement, leaving its status, error and times alone (a refresh is
+// not a reconnection, and the time an account was marked needs_reconnect must not move);
+// ENOTFOUND when it is gone.
+func (s *Store) SaveAccountSession(ctx context.Context, id, credentials string) error {
+	// UpdateColumn: GORM's Updates would set updated_at too.
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ?", id).UpdateColumn("credentials", credentials)
+	if res.Error != nil {
+		return wrap(res.Error, "update account")
+	}
+	if res.RowsAffected == 0 {
+		return greenlight.Errorf(greenlight.ENOTFOUND, "account not found")
+	}
+	return nil
+}
+
+// MarkNeedsReconnect sets an account's status to needs_reconnect with the network's
+// message, unless it already is, and returns since: when it was marked. Every caller
+// during one episode (until a reconnection makes it active again) gets the same since, so
+// that it can name the episode (the editors' email is sent once per episode).
+func (s *Store) MarkNeedsReconnect(ctx context.Context, id, lastError string, at time.Time) (since time.Time, err error) {
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ? AND status <> ?", id, AccountNeedsReconnect).
+		Updates(map[string]any{"status": AccountNeedsReconnect, "last_error": lastError, "updated_at": at.UTC()})
+	if res.Error != nil {
+		return time.Time{}, wrap(res.Error, "update account")
+	}
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return a.UpdatedAt.UTC(), nil
+}
+
 // SetAccountStatus records an account's status and the error that caused it (empty when
 // none); ENOTFOUND when it is gone.
 func (s *Store) SetAccountStatus(ctx context.Context, id, status, lastError string, at time.Time) error {

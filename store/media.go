@@ -63,3 +63,14 @@ func (s *Store) MediaBySHA(ctx context.Context, clientID, sha string) (*Media, e
 	}
 	return &m, nil
 }
+
+// MediaByIDs reads the media rows with these ids (in no particular order); ids that name
+// no media are left out.
+func (s *Store) MediaByIDs(ctx context.Context, ids []string) ([]Media, error) {
+	out := []Media{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.ctx(ctx).Where("id IN ?", ids).Find(&out).Error
+	return out, wrap(err, "media")
+}

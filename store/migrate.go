@@ -432,6 +432,22 @@ CREATE TABLE post_channels (
 	PRIMARY KEY (post_id, version, channel)
 );
 `},
+	{15, "post comments", `
+CREATE TABLE post_comments (
+	id VARCHAR(40) PRIMARY KEY,
+	post_id VARCHAR(40) NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+	version INTEGER NOT NULL,
+	visibility VARCHAR(10) NOT NULL,
+	author_kind VARCHAR(20) NOT NULL,
+	author_id VARCHAR(40) NOT NULL,
+	author_name VARCHAR(200) NOT NULL,
+	link_id VARCHAR(40) NOT NULL DEFAULT '',
+	body {{text}} NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX post_comments_post ON post_comments (post_id, created_at);
+ALTER TABLE links ADD COLUMN decided_at {{ts}};
+`},
 }
 
 type schemaMigration struct {

@@ -179,7 +179,10 @@ type Link struct {
 	ApproverEmail string
 	ExpiresAt     time.Time
 	UsedAt        *time.Time
-	CreatedAt     time.Time
+	// DecidedAt is set on the one link whose token carried the approver's decision (the
+	// approver's other links for the version are only marked used).
+	DecidedAt *time.Time
+	CreatedAt time.Time
 }
 
 // DevMail is an email kept by the dev mail catcher.

@@ -72,9 +72,13 @@ type PostDetail struct {
 	Versions  []PostVersion
 	Decisions []PostDecision
 	Events    []PostEvent
+	// ChannelResults is the publication of the current version on each of its channels
+	// (see CurrentChannels).
+	ChannelResults []PostChannel
 }
 
-// PostDetail returns a post with its versions, decisions and history, or ENOTFOUND.
+// PostDetail returns a post with its versions, decisions, history and channels, or
+// ENOTFOUND.
 func (s *Store) PostDetail(ctx context.Context, id string) (*PostDetail, error) {
 	p, err := s.Post(ctx, id)
 	if err != nil {
@@ -89,6 +93,9 @@ func (s *Store) PostDetail(ctx context.Context, id string) (*PostDetail, error) 
 	}
 	if err := s.ctx(ctx).Where("post_id = ?", id).Order("seq").Find(&d.Events).Error; err != nil {
 		return nil, wrap(err, "post history")
+	}
+	if d.ChannelResults, err = s.CurrentChannels(ctx, p); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/activities"
+	"github.com/greenlight/greenlight/store"
 )
 
 // Message names of the post workflow.
@@ -791,8 +793,140 @@ func (r *postRun) hold(ctx workflow.Context, hold activities.HoldStatus) error {
 	return err
 }
 
-// publishVersion publishes one version on its channels and records the outcome.
+// versionChannelResults: each channel is published by PublishChannel, which routes it to
+// a connected account or the webhook and returns its result; a rate-limited channel waits
+// on a durable timer and is tried again; the history names every channel's result (links
+// included), and a failed or unconfirmed channel fails the post while the others stay
+// published. Runs that reached publication before keep one Publish per channel.
+const versionChannelResults = "channel-results"
+
+// Rate limits: how long a channel waits when the network did not say, at most per wait,
+// and in all before it gives up.
+const (
+	rateLimitDefaultWait = time.Minute
+	rateLimitMaxWait     = time.Hour
+	rateLimitGiveUp      = 24 * time.Hour
+)
+
+// publishVersion publishes one version on its channels, side by side, and records the
+// outcome: published when every channel is, else failed, the history naming each
+// channel's result and the author told.
 func (r *postRun) publishVersion(ctx workflow.Context, version int, channels []string) error {
+	if workflow.GetVersion(ctx, versionChannelResults, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return r.publishVersionBeforeChannelResults(ctx, version, channels)
+	}
+	results := make([]activities.ChannelOutcome, len(channels))
+	wg := workflow.NewWaitGroup(ctx)
+	for i, ch := range channels {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			results[i] = r.publishChannel(ctx, version, ch)
+		})
+	}
+	wg.Wait(ctx)
+	_, err := r.auto(ctx, r.publishing, func(ctx workflow.Context, c *change) error {
+		r.st.Publishing = false
+		note := channelNote(results)
+		for _, res := range results {
+			if res.Status != store.ChannelPublished {
+				r.st.Status = greenlight.StatusFailed
+				r.event(ctx, c, greenlight.System, "publish_failed", note)
+				r.notify(ctx, activities.NotifyFailed, note)
+				return nil
+			}
+		}
+		now := workflow.Now(ctx)
+		r.st.Status = greenlight.StatusPublished
+		r.st.PublishedAt = &now
+		r.event(ctx, c, greenlight.System, "published", note)
+		return nil
+	})
+	return err
+}
+
+// publishChannel publishes version on one channel until it has a result: a rate limit
+// waits (the network's Retry-After, rateLimitDefaultWait when it gave none, at most
+// rateLimitMaxWait) and tries again, for rateLimitGiveUp at most; an activity that fails
+// for good (retries exhausted) ends the channel failed.
+func (r *postRun) publishChannel(ctx workflow.Context, version int, channel string) activities.ChannelOutcome {
+	req := activities.PublishRequest{PostID: r.in.PostID, ClientID: r.in.ClientID, Version: version, Channel: channel}
+	var waited time.Duration
+	for {
+		var out activities.ChannelOutcome
+		if err := workflow.ExecuteActivity(channelCtx(ctx), a.PublishChannel, req).Get(ctx, &out); err != nil {
+			return r.channelFailed(ctx, req, "", channelError(err))
+		}
+		if out.Status != activities.ChannelRateLimited {
+			return out
+		}
+		wait := out.RetryAfter
+		if wait <= 0 {
+			wait = rateLimitDefaultWait
+		}
+		wait = min(wait, rateLimitMaxWait)
+		if waited+wait > rateLimitGiveUp {
+			return r.channelFailed(ctx, req, out.AccountID, fmt.Sprintf("still rate limited after %s: %s", waited, out.Error))
+		}
+		waited += wait
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return r.channelFailed(ctx, req, out.AccountID, "publication cancelled while waiting out a rate limit")
+		}
+	}
+}
+
+// channelFailed records that the workflow gave up on a channel and returns its outcome.
+func (r *postRun) channelFailed(ctx workflow.Context, req activities.PublishRequest, accountID, reason string) activities.ChannelOutcome {
+	f := activities.ChannelFailure{PostID: req.PostID, Version: req.Version, Channel: req.Channel, AccountID: accountID, Error: reason}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.RecordChannelFailure, f).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("channel failure not recorded", "channel", req.Channel, "error", err)
+	}
+	return activities.ChannelOutcome{Channel: req.Channel, AccountID: accountID, Status: store.ChannelFailed, Error: reason}
+}
+
+// channelError says why a publication activity failed for good: its own message when it
+// could not succeed (a non-retryable error), else that its retries ran out, with the last
+// attempt's message.
+func channelError(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if appErr.NonRetryable() {
+			return appErr.Message()
+		}
+		return "gave up retrying: " + appErr.Message()
+	}
+	var te *temporal.TimeoutError
+	if errors.As(err, &te) {
+		return "gave up retrying (" + te.TimeoutType().String() + " timeout)"
+	}
+	return errorMessage(err)
+}
+
+// channelNote names every channel's result for the history: "bluesky: published <url>;
+// x: failed: <why>".
+func channelNote(results []activities.ChannelOutcome) string {
+	var b strings.Builder
+	for i, res := range results {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(res.Channel + ": " + res.Status)
+		switch {
+		case res.Status == store.ChannelPublished && res.URL != "":
+			b.WriteString(" " + res.URL)
+		case res.Status == store.ChannelPublished && res.RemoteID != "":
+			b.WriteString(" (" + res.RemoteID + ")")
+		case res.Error != "":
+			b.WriteString(": " + res.Error)
+		}
+	}
+	return b.String()
+}
+
+// publishVersionBeforeChannelResults is publishVersion as runs that reached publication
+// before versionChannelResults did it (they replay it): one Publish activity per channel,
+// a failed channel fails the post.
+func (r *postRun) publishVersionBeforeChannelResults(ctx workflow.Context, version int, channels []string) error {
 	futures := make([]workflow.Future, len(channels))
 	for i, ch := range channels {
 		futures[i] = workflow.ExecuteActivity(publishCtx(ctx), a.Publish, activities.PublishRequest{
@@ -933,6 +1067,16 @@ func mailCtx(ctx workflow.Context) workflow.Context {
 func publishCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
+	})
+}
+
+// channelCtx is publishCtx with room for a connector's preparation (shrinking and
+// uploading up to four images, polling until a video is processed) before its create.
+func channelCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    5 * time.Minute,
 		ScheduleToCloseTimeout: 2 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumInterval: 5 * time.Minute},
 	})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/activities"
+	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/workflows"
 )
 
@@ -42,6 +43,9 @@ type harness struct {
 	notes     []timed[activities.Notification]
 	published []timed[activities.PublishRequest]
 	publishFn func(activities.PublishRequest) error
+	// channelFn, when set, answers PublishChannel (else publishFn's error, or published).
+	channelFn func(activities.PublishRequest) (activities.ChannelOutcome, error)
+	failures  []timed[activities.ChannelFailure]
 	hold      activities.HoldStatus
 	updates   int
 	// holdDelay is how long (workflow time) each publishing hold check takes.
@@ -96,6 +100,22 @@ func newHarness(t *testing.T) *harness {
 			return "", h.publishFn(p)
 		}
 		return "ref-" + p.Channel, nil
+	})
+	h.env.OnActivity(acts.PublishChannel, mock.Anything, mock.Anything).Return(func(_ context.Context, p activities.PublishRequest) (activities.ChannelOutcome, error) {
+		h.published = append(h.published, timed[activities.PublishRequest]{h.env.Now().UTC(), p})
+		if h.channelFn != nil {
+			return h.channelFn(p)
+		}
+		if h.publishFn != nil {
+			if err := h.publishFn(p); err != nil {
+				return activities.ChannelOutcome{}, err
+			}
+		}
+		return activities.ChannelOutcome{Channel: p.Channel, Status: store.ChannelPublished, RemoteID: "ref-" + p.Channel}, nil
+	})
+	h.env.OnActivity(acts.RecordChannelFailure, mock.Anything, mock.Anything).Return(func(_ context.Context, f activities.ChannelFailure) error {
+		h.failures = append(h.failures, timed[activities.ChannelFailure]{h.env.Now().UTC(), f})
+		return nil
 	})
 	return h
 }
@@ -367,8 +387,9 @@ func TestPublishFailureIsRecordedAndTheAuthorTold(t *testing.T) {
 	require.Equal(t, greenlight.StatusFailed, res.Status)
 	require.Len(t, h.notes, 1)
 	require.Equal(t, activities.NotifyFailed, h.notes[0].Val.Kind)
-	require.Contains(t, h.notes[0].Val.Comment, "webhook refused the post")
-	require.Contains(t, h.notes[0].Val.Comment, "published on [instagram]")
+	require.Equal(t, "instagram: published (ref-instagram); x: failed: webhook refused the post (400)", h.notes[0].Val.Comment)
+	require.Equal(t, []activities.ChannelFailure{{PostID: "pst_1", Version: 1, Channel: "x", Error: "webhook refused the post (400)"}},
+		[]activities.ChannelFailure{h.failures[0].Val}, "the channel's row says why")
 }
 
 func TestDraftExpiresWhenNobodySubmits(t *testing.T) {

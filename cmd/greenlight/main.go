@@ -32,6 +32,7 @@ import (
 	"github.com/greenlight/greenlight/outbound"
 	"github.com/greenlight/greenlight/playbooks"
 	"github.com/greenlight/greenlight/publish"
+	"github.com/greenlight/greenlight/publish/networks"
 	"github.com/greenlight/greenlight/secrets"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
@@ -260,7 +261,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_PLAYBOOKS_DIR", "", "directory of the agency's own playbooks (YAML), added to the shipped ones (dev, api)"},
 	{"GREENLIGHT_SLACK_WEBHOOK_URL", "", "worker: Slack-compatible incoming webhook for crisis notifications of clients without their own"},
 	{"GREENLIGHT_TIMEZONE", "UTC", "IANA zone the web interface shows and reads times in, e.g. Europe/Paris"},
-	{"GREENLIGHT_MEDIA_DIR", "", "dev, api: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
+	{"GREENLIGHT_MEDIA_DIR", "", "dev, api, worker: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
 	{"GREENLIGHT_MEDIA_MAX_BYTES", strconv.Itoa(media.DefaultMaxBytes), "largest media upload in bytes; images are also limited to 10 MiB"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
@@ -484,7 +485,8 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 		lib = nil
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
-		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib}
+		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
+		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}))}
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
 		ApproveRateLimit: c.approveRateLimit, TrustedProxies: c.trustedProxies, Timezone: c.timezone, PublicURL: c.publicURL,
@@ -511,7 +513,8 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer st.Close()
-	if _, err := secretBox(ctx, c, st); err != nil { // publishing will need it
+	box, err := secretBox(ctx, c, st) // opens connected accounts' credentials to publish
+	if err != nil {
 		return err
 	}
 	var sender mail.Sender = &mail.Catcher{Store: st}
@@ -525,11 +528,22 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer tc.Close()
+	// The worker signs the URLs of images in approval emails with the API's key, kept in
+	// the shared media directory; without it the emails only link to the approval page.
+	lib, err := media.Open(c.mediaDirIn(c.dataDir), c.mediaMaxBytes)
+	if err != nil {
+		if c.mediaDir != "" {
+			return fmt.Errorf("GREENLIGHT_MEDIA_DIR: %w", err)
+		}
+		log.Warn("media library unavailable: approval emails will not show images and posts with media fail on network channels; set GREENLIGHT_MEDIA_DIR to the directory the API replicas share", "error", err)
+		lib = nil
+	}
 	hc := outbound.NewClient(c.outbound, outbound.Options{})
 	acts := &activities.Activities{
 		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
-		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
+		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
+		Connectors: networks.Connectors(hc), Secrets: box,
 	}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
 	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)

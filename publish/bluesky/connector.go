@@ -27,10 +27,13 @@ const Network = "bluesky"
 // through Account.Save before using it, and when the refresh is refused too it returns a
 // *publish.Error of KindAuth (the account needs reconnecting).
 //
-// The record key of a publication is RecordKey(post id, version, channel, anchor) with the
-// post's creation time (publish.Post.CreatedAt, which the caller must fill) as the anchor:
-// it never changes between attempts, so every retry names the same record and the repo can
-// hold the post only once.
+// The record key of a publication is RecordKey(post id, version, channel, anchor) with
+// publish.Post.CreatedAt as the anchor, which the caller must fill with a time fixed for the
+// publication: the post's creation time, or its version's (never the publish time, which
+// may move). It never changes between attempts, so every retry names the same record and
+// the repo can hold the post only once. A post without CreatedAt is refused (KindPermanent).
+//
+// Bluesky posts have no title: Post.Title is not published, only Post.Text.
 type Connector struct {
 	// HTTP is the outbound client (outbound.NewClient): timeouts and the address policy.
 	HTTP *http.Client

@@ -93,6 +93,11 @@ var routeAccess = map[string]access{
 	"POST /posts":                {who: editorRoles, form: url.Values{"client_id": {":mine"}}},
 	"GET /posts/:id":             {who: everyone},
 	"GET /posts/:id/certificate": {who: everyone},
+	"GET /clients/:id/accounts":  {who: everyone},
+	"POST /clients/:id/accounts/:action": {actions: map[string][]string{
+		"bluesky": editorRoles, "mastodon": editorRoles, "remove": editorRoles,
+	}},
+	"POST /clients/:id/media": {who: editorRoles},
 	"POST /posts/:id/:action": {actions: map[string][]string{
 		"edit": editorRoles, "reschedule": editorRoles, "submit": editorRoles, "cancel": editorRoles,
 		"review": {"admin", "editor", "reviewer"}, "comment": everyone,

@@ -34,6 +34,11 @@ func approvalPage(svc *service.Service, agency string) fiber.Handler {
 						"width": m.Width, "height": m.Height, "url": m.URL, "thumb_url": m.ThumbURL})
 				}
 				out["media"] = media
+				published := v.Published
+				if published == nil {
+					published = []service.PublishedLink{}
+				}
+				out["published"] = published
 			}
 			return c.JSON(out)
 		}

@@ -86,6 +86,10 @@ func TestBlueskyPostWithImagesPublishesOnceOnTheRealPDS(t *testing.T) {
 	require.Equal(t, "bluesky: published "+ch["url"].(string), history[len(history)-1].(map[string]any)["comment"],
 		"the history links to the live post")
 
+	// The client's page (the used link) shows where the version is live.
+	clientPage := page(t, linkIn(t, waitMail(t, ana, 1)[0]))
+	require.Contains(t, string(clientPage.Body), `href="`+ch["url"].(string)+`"`, "the client's page links to the live post")
+
 	records := listPosts(t, pds.URL, acct.DID)
 	require.Len(t, records, 1, "exactly one record")
 	rec := records[0]

@@ -37,6 +37,14 @@ type LinkView struct {
 	Client    string
 	Crisis    string // the playbook title, for statements
 	Status    string // the post's or statement's status
+	// Published lists where this version is live (post channels published with a link).
+	Published []PublishedLink
+}
+
+// PublishedLink is one channel where a version went live.
+type PublishedLink struct {
+	Channel string `json:"channel"`
+	URL     string `json:"url"`
 }
 
 // Err returns the domain error matching the view's state (nil when open).
@@ -141,6 +149,15 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 		}
 		v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
 		v.Digest = ver.Digest
+		chans, err := s.Store.PostChannels(ctx, l.SubjectID, l.Version)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chans {
+			if c.Status == store.ChannelPublished && c.URL != "" {
+				v.Published = append(v.Published, PublishedLink{Channel: c.Channel, URL: c.URL})
+			}
+		}
 		if len(ver.Media) > 0 {
 			set, err := s.MediaSet(ctx, ver.Media)
 			if err != nil {

@@ -505,16 +505,22 @@ type NewStatus struct {
 // CreateStatus posts a status (POST /api/v1/statuses) with the Idempotency-Key header set
 // to key: Mastodon answers a repeated call with the same key (for the same account, within
 // an hour) with the status it already created, so retrying after a lost answer never posts
-// twice there.
+// twice there. An empty key sends no header: for servers that ignore it, since Go's HTTP
+// transport replays a request carrying an Idempotency-Key by itself when a reused
+// connection drops, which on such a server would post twice.
 func (c *Client) CreateStatus(ctx context.Context, token, key string, s NewStatus) (Status, error) {
 	body, err := json.Marshal(s)
 	if err != nil {
 		return Status{}, &Error{Kind: publish.KindPermanent, Op: "POST /api/v1/statuses", Message: "encoding the status", Err: err}
 	}
+	var header http.Header
+	if key != "" {
+		header = http.Header{"Idempotency-Key": {key}}
+	}
 	var st Status
 	_, err = c.do(ctx, request{
 		method: "POST", path: "/api/v1/statuses", body: body, contentType: "application/json", token: token,
-		header: http.Header{"Idempotency-Key": {key}},
+		header: header,
 	}, &st)
 	if err == nil && st.ID == "" {
 		err = &Error{Kind: publish.KindRetryable, Op: "POST /api/v1/statuses", Message: "the answer has no status id"}

@@ -205,7 +205,13 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 		}
 		ids = append(ids, a.ID)
 	}
-	st, err := cl.CreateStatus(ctx, cred.AccessToken, p.Key, NewStatus{Status: p.Text, MediaIDs: ids, Visibility: "public"})
+	key := p.Key
+	if !l.HonorsIdempotencyKey {
+		// Not sent where it protects nothing: Go's transport would replay the create by
+		// itself after a dropped connection, and the server would post it twice.
+		key = ""
+	}
+	st, err := cl.CreateStatus(ctx, cred.AccessToken, key, NewStatus{Status: p.Text, MediaIDs: ids, Visibility: "public"})
 	if err != nil {
 		pe := toPublishError(err)
 		var e *Error

@@ -100,4 +100,36 @@ func TestLostCreateOnGoToSocialIsAmbiguous(t *testing.T) {
 	c := mastodon.NewConnector(&http.Client{Timeout: 30 * time.Second})
 	_, err = c.Publish(context.Background(), account(t, proxy.URL, gtstest.ZorkToken), publish.Post{Key: "post/p2/v1/publish/mastodon", Text: "lost answer"})
 	require.Equal(t, publish.KindAmbiguous, publish.KindOf(err), "%v", err)
+	// Exactly one status: nothing (not even Go's transport, which replays requests that
+	// carry an Idempotency-Key on a reused connection) sent the create a second time.
+	require.Equal(t, 1, countStatuses(t, gts.URL, gtstest.ZorkToken, "lost answer"))
+}
+
+// countStatuses counts the token's account's statuses whose content contains text.
+func countStatuses(t *testing.T, base, token, text string) int {
+	get := func(path string, out any) {
+		req, err := http.NewRequest("GET", base+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
+	}
+	var me struct {
+		ID string `json:"id"`
+	}
+	get("/api/v1/accounts/verify_credentials", &me)
+	var statuses []struct {
+		Content string `json:"content"`
+	}
+	get("/api/v1/accounts/"+me.ID+"/statuses?limit=40", &statuses)
+	n := 0
+	for _, st := range statuses {
+		if strings.Contains(st.Content, text) {
+			n++
+		}
+	}
+	return n
 }

@@ -36,6 +36,7 @@ type Activities struct {
 	Store     Store
 	Crises    CrisisStore
 	Retention RetentionStore // prunes old records (the retention workflow)
+	Sources   SourcePoller   // polls listening sources (the SourcePoll workflow)
 	Mail      mail.Sender
 	Publisher publish.Publisher
 	// SlackWebhookURL receives crisis notifications of clients without their own webhook.

@@ -173,6 +173,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log,
 	}
+	// The service is built before the worker: listening sources' polls (activities) use it.
+	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box}
+	acts.Sources = s.Service
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -193,8 +197,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib}
+	s.Service.Library = lib // read by uploads only, never by the worker
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

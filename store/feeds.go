@@ -210,3 +210,27 @@ func (s *Store) InsertSourceMentions(ctx context.Context, sourceID string, items
 	})
 	return stored, wrap(err, "insert source mentions")
 }
+
+// CountSourceItems records on a webhook source that it delivered ms (already stored):
+// item count, last item time, and the delivery as its last successful contact.
+func (s *Store) CountSourceItems(ctx context.Context, sourceID string, ms []Mention) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	last := ms[0].At
+	for _, m := range ms {
+		if m.At.After(last) {
+			last = m.At
+		}
+	}
+	return wrap(s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&ListeningSource{}).Where("id = ?", sourceID).Updates(map[string]any{
+			"item_count": gorm.Expr("item_count + ?", len(ms)), "last_polled_at": ms[0].CreatedAt.UTC(),
+			"last_status": PollOK, "last_error": "",
+		}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&ListeningSource{}).Where("id = ? AND (last_item_at IS NULL OR last_item_at < ?)", sourceID, last.UTC()).
+			Update("last_item_at", last.UTC()).Error
+	}), "count source items")
+}

@@ -509,7 +509,12 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	defer st.Close()
-	if _, err := secretBox(ctx, c, st); err != nil { // publishing will need it
+	box, err := secretBox(ctx, c, st) // publishing will need it
+	if err != nil {
+		return err
+	}
+	catalog, err := playbooks.Load(c.playbooksDir) // listening sources start crises by rule
+	if err != nil {
 		return err
 	}
 	var sender mail.Sender = &mail.Catcher{Store: st}
@@ -529,6 +534,9 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log,
 	}
+	// Listening sources store mentions and apply trigger rules as the API does.
+	acts.Sources = &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
+		Outbound: c.outbound, HTTP: hc, Secrets: box}
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{})
 	outcome, err := worker.EnsureRetentionSchedule(ctx, tc, c.taskQueue, c.retention)
 	if err != nil {

@@ -19,11 +19,12 @@ func TestRenderParsedByICALJS(t *testing.T) {
 	afterDST := time.Date(2026, 10, 26, 9, 0, 0, 0, paris)
 	tricky := "Soldes, promos; et «crème brûlée»\nligne 2 \\ fin"
 	long := strings.Repeat("é", 120) // 240 octets: folds inside multi-byte runs
+	ascii := strings.Repeat("a", 200)
 	edited := time.Date(2026, 10, 1, 8, 30, 0, 0, time.UTC)
 	feed := calendar.Feed{Name: "Greenlight – Ana", Stamp: time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), Events: []calendar.Event{
 		{UID: "pst_1@greenlight.example", Start: beforeDST, Summary: "Biscuits: " + tricky, Description: "Status: scheduled\nChannels: x, linkedin",
 			URL: "https://greenlight.example/posts/pst_1", LastModified: edited, Sequence: 3, Status: "TENTATIVE", Categories: []string{"scheduled"}},
-		{UID: "pst_2@greenlight.example", Start: afterDST, Summary: long, Description: long + "\n" + long, Sequence: 0, Status: "CONFIRMED"},
+		{UID: "pst_2@greenlight.example", Start: afterDST, Summary: long, Description: long + "\n" + ascii, Sequence: 0, Status: "CONFIRMED"},
 	}}
 	got := icaltest.Parse(t, calendar.Render(feed))
 
@@ -36,7 +37,7 @@ func TestRenderParsedByICALJS(t *testing.T) {
 			End: time.Date(2026, 10, 24, 7, 15, 0, 0, time.UTC), Summary: "Biscuits: " + tricky, Description: "Status: scheduled\nChannels: x, linkedin",
 			URL: "https://greenlight.example/posts/pst_1", Sequence: 3, LastModified: &edited, Status: "TENTATIVE", Categories: []string{"scheduled"}}},
 		{"after the DST change, folded accents", got.Events[1], icaltest.Event{UID: "pst_2@greenlight.example", Start: time.Date(2026, 10, 26, 8, 0, 0, 0, time.UTC),
-			End: time.Date(2026, 10, 26, 8, 15, 0, 0, time.UTC), Summary: long, Description: long + "\n" + long, Status: "CONFIRMED", Categories: []string{}}},
+			End: time.Date(2026, 10, 26, 8, 15, 0, 0, time.UTC), Summary: long, Description: long + "\n" + ascii, Status: "CONFIRMED", Categories: []string{}}},
 	}
 	require.Len(t, got.Events, len(tests))
 	require.Equal(t, "Greenlight – Ana", got.Name)

@@ -232,13 +232,23 @@ func (s *Service) PollSource(ctx context.Context, sourceID string) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	return stored, s.Store.RecordPoll(ctx, src.ID, store.PollRecord{At: now, Status: store.PollOK,
-		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")})
+	if err := s.Store.RecordPoll(ctx, src.ID, store.PollRecord{At: now, Status: store.PollOK,
+		ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}); err != nil {
+		return 0, err
+	}
+	if len(stored) > 0 {
+		// The rules run once the poll is recorded; a retried poll finds the items stored
+		// and does not run them again (a rule that failed to start is in the log).
+		if res := s.afterIngest(ctx, src.ClientID, stored); res.CrisisID != "" {
+			s.Log.Info("listening source started a crisis", "source", src.ID, "crisis", res.CrisisID)
+		}
+	}
+	return len(stored), nil
 }
 
-// storeItems turns matching items into mentions (through buildMentions, as the API does),
-// stores those the source has not seen, and applies the trigger rules when any are new.
-func (s *Service) storeItems(ctx context.Context, src *store.ListeningSource, items []listening.Item, now time.Time) (int, error) {
+// storeItems turns matching items into mentions (through buildMentions, as the API does)
+// and stores those the source has not seen, returning them.
+func (s *Service) storeItems(ctx context.Context, src *store.ListeningSource, items []listening.Item, now time.Time) ([]store.Mention, error) {
 	source := "rss"
 	if u, err := url.Parse(src.URL); err == nil && u.Hostname() != "" {
 		source = u.Hostname()
@@ -278,24 +288,16 @@ func (s *Service) storeItems(ctx context.Context, src *store.ListeningSource, it
 		}
 		ms, err := s.buildMentions(src.ClientID, inputs)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for i, m := range ms {
 			batch = append(batch, store.SourceMention{ItemKey: chunk[i].Key, Mention: m})
 		}
 	}
 	if len(batch) == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	stored, err := s.Store.InsertSourceMentions(ctx, src.ID, batch, now)
-	if err != nil || len(stored) == 0 {
-		return 0, err
-	}
-	res := s.afterIngest(ctx, src.ClientID, stored)
-	if res.CrisisID != "" {
-		s.Log.Info("listening source started a crisis", "source", src.ID, "crisis", res.CrisisID)
-	}
-	return len(stored), nil
+	return s.Store.InsertSourceMentions(ctx, src.ID, batch, now)
 }
 
 // IngestSigned stores a mention batch pushed to a webhook source's inbound URL, after

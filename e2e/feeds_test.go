@@ -263,8 +263,9 @@ func TestRSSSourceStartsCrisis(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, n)
 		feed.mu.Lock()
-		require.Equal(t, 1, feed.notMod, "the second poll sent If-None-Match")
+		notModified := feed.notMod
 		feed.mu.Unlock()
+		require.Equal(t, 1, notModified, "the second poll sent If-None-Match")
 		s, err := stack.Store.Source(ctx, srcID)
 		require.NoError(t, err)
 		require.Equal(t, store.PollNotModified, s.LastStatus)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/activities"
 	"github.com/greenlight/greenlight/devstack"
 	"github.com/greenlight/greenlight/internal/icaltest"
 	"github.com/greenlight/greenlight/listening"
@@ -258,6 +259,15 @@ func TestRSSSourceStartsCrisis(t *testing.T) {
 	require.NotNil(t, got["last_item_at"])
 
 	ctx := context.Background()
+	desc, err := stack.Temporal.ScheduleClient().GetHandle(ctx, "source:"+srcID).Describe(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, desc.Info.RecentActions, "the schedule polled at once")
+	run := desc.Info.RecentActions[0].StartWorkflowResult
+	var polled activities.PollSourceResult
+	require.NoError(t, stack.Temporal.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &polled))
+	require.Equal(t, 25, polled.New)
+	recordHistory(t, run.WorkflowID, "source_poll")
+
 	t.Run("not modified", func(t *testing.T) {
 		n, err := stack.Service.PollSource(ctx, srcID)
 		require.NoError(t, err)

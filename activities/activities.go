@@ -47,6 +47,7 @@ type Activities struct {
 	Store     Store
 	Crises    CrisisStore
 	Retention RetentionStore // prunes old records (the retention workflow)
+	Sources   SourcePoller   // polls listening sources (the SourcePoll workflow)
 	Mail      mail.Sender
 	// Publisher takes channels no connector serves: the client's webhook (dev: a recorder).
 	Publisher publish.Publisher

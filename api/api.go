@@ -144,6 +144,11 @@ func New(cfg Config) *fiber.App {
 	v1.Put("/clients/:id/contacts", setContacts(svc))
 	v1.Post("/clients/:id/media", uploadMedia(svc, publicURL))
 	v1.Get("/media/:id", getMedia(svc, publicURL))
+	v1.Get("/calendar-feed", getCalendarFeed(svc, publicURL))
+	v1.Delete("/calendar-feed", deleteCalendarFeed(svc))
+	v1.Post("/clients/:id/sources", createSource(svc, publicURL))
+	v1.Get("/clients/:id/sources", listSources(svc, publicURL))
+	v1.Delete("/clients/:id/sources/:source", deleteSource(svc))
 	v1.Use(func(c *fiber.Ctx) error {
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
@@ -152,6 +157,8 @@ func New(cfg Config) *fiber.App {
 	app.Get("/media/:id/thumb", serveMedia(svc, "thumb"))
 
 	app.Get(service.MastodonCallbackPath, rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), mastodonCallback(svc))
+	app.Get("/calendar/:file", rateLimit(cfg.Store, "calendar", 120, time.Minute), linkHeaders, calendarFile(svc, publicURL))
+	app.Post("/hooks/mentions/:source", mentionHook(svc))
 
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
@@ -371,7 +378,7 @@ func maskPath(path string) string {
 		if seg == "" {
 			continue
 		}
-		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite")
+		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite" || segs[1] == "calendar")
 		if secretRoute || looksLikeToken(seg) {
 			segs[i] = "<token>"
 		}
@@ -380,7 +387,7 @@ func maskPath(path string) string {
 }
 
 func looksLikeToken(s string) bool {
-	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_"} {
+	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_", "glc_", "glw_"} {
 		if strings.HasPrefix(s, prefix) {
 			return true
 		}

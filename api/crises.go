@@ -219,37 +219,51 @@ type mentionJSON struct {
 
 func ingestMentions(svc *service.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		var batch []mentionJSON
-		body := bytes.TrimSpace(c.Body())
-		if len(body) > 0 && body[0] == '{' {
-			var wrapped struct {
-				Mentions []mentionJSON `json:"mentions"`
-			}
-			if err := decodeJSON(body, &wrapped); err != nil {
-				return err
-			}
-			batch = wrapped.Mentions
-		} else if err := decodeJSON(body, &batch); err != nil {
+		in, err := mentionBatch(c.Body())
+		if err != nil {
 			return err
-		}
-		in := make([]service.MentionInput, 0, len(batch))
-		for i, m := range batch {
-			at, err := time.Parse(time.RFC3339, m.At)
-			if err != nil {
-				return greenlight.Errorf(greenlight.EINVALID, "[%d].at: must be an RFC 3339 time", i)
-			}
-			in = append(in, service.MentionInput{Source: m.Source, Author: m.Author, Text: m.Text, URL: m.URL, At: at, Sentiment: m.Sentiment})
 		}
 		res, err := svc.IngestMentions(c.UserContext(), currentUser(c), c.Params("id"), in)
 		if err != nil {
 			return err
 		}
-		out := fiber.Map{"accepted": res.Accepted, "negative": res.Negative, "crisis_id": nil}
-		if res.CrisisID != "" {
-			out["crisis_id"] = res.CrisisID
-		}
-		return c.Status(fiber.StatusAccepted).JSON(out)
+		return c.Status(fiber.StatusAccepted).JSON(ingestAnswer(res))
 	}
+}
+
+// mentionBatch decodes a mention batch: an array of mentions or {"mentions": [...]}.
+func mentionBatch(raw []byte) ([]service.MentionInput, error) {
+	var batch []mentionJSON
+	body := bytes.TrimSpace(raw)
+	if len(body) > 0 && body[0] == '{' {
+		var wrapped struct {
+			Mentions []mentionJSON `json:"mentions"`
+		}
+		if err := decodeJSON(body, &wrapped); err != nil {
+			return nil, err
+		}
+		batch = wrapped.Mentions
+	} else if err := decodeJSON(body, &batch); err != nil {
+		return nil, err
+	}
+	in := make([]service.MentionInput, 0, len(batch))
+	for i, m := range batch {
+		at, err := time.Parse(time.RFC3339, m.At)
+		if err != nil {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "[%d].at: must be an RFC 3339 time", i)
+		}
+		in = append(in, service.MentionInput{Source: m.Source, Author: m.Author, Text: m.Text, URL: m.URL, At: at, Sentiment: m.Sentiment})
+	}
+	return in, nil
+}
+
+// ingestAnswer is the JSON answer to an ingested batch.
+func ingestAnswer(res *service.IngestResult) fiber.Map {
+	out := fiber.Map{"accepted": res.Accepted, "negative": res.Negative, "crisis_id": nil}
+	if res.CrisisID != "" {
+		out["crisis_id"] = res.CrisisID
+	}
+	return out
 }
 
 func mentionStats(svc *service.Service) fiber.Handler {

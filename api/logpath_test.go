@@ -12,6 +12,8 @@ func TestMaskPath(t *testing.T) {
 		"/approve/anything":          "/approve/<token>",
 		"/invite/gli_abc":            "/invite/<token>",
 		"/invite/":                   "/invite/",
+		"/calendar/glc_abc.ics":      "/calendar/<token>",
+		"/hooks/mentions/glw_abc":    "/hooks/mentions/<token>",
 		"/api/v1/posts/pst_1":        "/api/v1/posts/pst_1",
 		"/api/v1/posts/glk_leaked/x": "/api/v1/posts/<token>/x",
 		"/x/gls_session":             "/x/<token>",

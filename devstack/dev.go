@@ -212,6 +212,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log, Library: lib,
 		Connectors: conns, Secrets: box,
 	}
+	// The service is built before the worker: listening sources' polls (activities) use it.
+	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
+		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
+		Connectors: conns, DevPublisher: true, PublicURL: public} // the dev publisher records what has no webhook
+	acts.Sources = s.Service
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -224,9 +229,6 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
-		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
-		Connectors: conns, DevPublisher: true, PublicURL: public} // the dev publisher records what has no webhook
 	s.app = api.New(api.Config{
 		Service: s.Service, Store: s.Store, Temporal: s.Temporal, Log: cfg.Log, Agency: cfg.Agency,
 		ApproveRateLimit: cfg.ApproveRateLimit, Dev: true, Timezone: cfg.Timezone, PublicURL: public,

@@ -33,6 +33,9 @@ type access struct {
 	body any
 	// form is body for pages.
 	form url.Values
+	// own routes act on the caller's own things (its calendar feed) and name no client:
+	// a limited user may call them like any other.
+	own bool
 }
 
 var (
@@ -79,6 +82,13 @@ var routeAccess = map[string]access{
 	"PUT /api/v1/clients/:id/contacts":            {who: []string{"admin", "editor", "crisis_lead"}},
 	"POST /api/v1/clients/:id/media":              {who: editorRoles},
 	"GET /api/v1/media/:id":                       {who: everyone},
+
+	// Calendar feeds (the caller's own) and listening sources (":source" stays unsubstituted).
+	"GET /api/v1/calendar-feed":                  {who: everyone, own: true},
+	"DELETE /api/v1/calendar-feed":               {who: everyone, own: true},
+	"POST /api/v1/clients/:id/sources":           {who: []string{"admin", "editor", "crisis_lead"}},
+	"GET /api/v1/clients/:id/sources":            {who: everyone},
+	"DELETE /api/v1/clients/:id/sources/:source": {who: []string{"admin", "editor", "crisis_lead"}},
 
 	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
 	"GET /api/v1/clients/:id/accounts":             {who: everyone},
@@ -142,6 +152,8 @@ var routeAccess = map[string]access{
 	"GET /dev/mail/:id/html":       {public: true},
 	"GET /dev/stats":               {public: true},
 	"GET /dev/publications.json":   {public: true},
+	"GET /calendar/:file":          {public: true}, // the feed's token is the credential
+	"POST /hooks/mentions/:source": {public: true}, // the batch's signature is the credential
 
 	// The single-use OAuth state in the query is the credential.
 	"GET /oauth/callback/mastodon": {public: true},
@@ -385,6 +397,9 @@ func TestEveryRouteChecksRoleAndScope(t *testing.T) {
 						for _, s := range secrets {
 							require.NotContains(t, string(r.Body), s, "%s %s shows something of another client or an unlimited user", role, concrete)
 						}
+					case a.own:
+						r := scoped.call(method, subst(path, ids), nil, nil)
+						require.NotContains(t, []int{401, 403}, r.Status, "%s %s acts on its own things: %s", role, concrete, r.Body)
 					default:
 						r := scoped.call(method, subst(path, ids), substAny(a.body, ids), substAny(a.form, ids).(url.Values))
 						require.Equal(t, 403, r.Status, "%s %s naming another client or asking for more than its scope: %s", role, concrete, r.Body)

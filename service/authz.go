@@ -67,6 +67,11 @@ const (
 	ActMediaRead       Action = "see media"
 	ActPostComment     Action = "comment on posts"
 	ActCertificate     Action = "download approval certificates"
+	// ActCalendarFeed is minting or revoking one's own calendar feed (the feed then reads
+	// posts as its user, with ActPostsList).
+	ActCalendarFeed  Action = "subscribe to calendar feeds"
+	ActSourcesRead   Action = "see listening sources"
+	ActSourcesManage Action = "manage listening sources"
 )
 
 // rule is who may do an action.
@@ -134,6 +139,10 @@ var policy = map[Action]rule{
 
 	ActPostComment: {roles: everyone},
 	ActCertificate: {roles: everyone},
+
+	ActCalendarFeed:  {roles: everyone},
+	ActSourcesRead:   {roles: everyone},
+	ActSourcesManage: {roles: []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleCrisisLead}},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

@@ -451,11 +451,24 @@ func (s *Service) IngestMentions(ctx context.Context, actor *store.User, clientI
 	if _, err := s.loadClient(ctx, actor, ActMentionsIngest, clientID); err != nil {
 		return nil, err
 	}
+	ms, err := s.buildMentions(clientID, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.InsertMentions(ctx, ms); err != nil {
+		return nil, err
+	}
+	return s.afterIngest(ctx, clientID, ms), nil
+}
+
+// buildMentions validates a batch and scores the mentions without sentiment with the
+// built-in lexicon. Every way mentions come in (the API, listening sources) goes through
+// it, then stores them, then calls afterIngest.
+func (s *Service) buildMentions(clientID string, in []MentionInput) ([]store.Mention, error) {
 	if len(in) == 0 || len(in) > MaxMentionBatch {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "mentions: send between 1 and %d", MaxMentionBatch)
 	}
 	now := s.now()
-	res := &IngestResult{}
 	ms := make([]store.Mention, 0, len(in))
 	for i, m := range in {
 		field := func(f string) string { return fmt.Sprintf("[%d].%s", i, f) }
@@ -485,14 +498,19 @@ func (s *Service) IngestMentions(ctx context.Context, actor *store.User, clientI
 		} else {
 			score = sentiment.Score(m.Text)
 		}
-		if score < sentiment.Negative {
-			res.Negative++
-		}
 		ms = append(ms, store.Mention{ID: greenlight.NewID("mnt_"), ClientID: clientID, Source: m.Source, Author: m.Author,
 			Text: m.Text, URL: m.URL, At: m.At.UTC(), Sentiment: score, Scored: scored, CreatedAt: now})
 	}
-	if err := s.Store.InsertMentions(ctx, ms); err != nil {
-		return nil, err
+	return ms, nil
+}
+
+// afterIngest reports on stored mentions and applies the client's trigger rules.
+func (s *Service) afterIngest(ctx context.Context, clientID string, ms []store.Mention) *IngestResult {
+	res := &IngestResult{}
+	for _, m := range ms {
+		if m.Sentiment < sentiment.Negative {
+			res.Negative++
+		}
 	}
 	res.Accepted = len(ms)
 	id, err := s.applyRules(ctx, clientID)
@@ -501,7 +519,7 @@ func (s *Service) IngestMentions(ctx context.Context, actor *store.User, clientI
 		s.Log.Error("trigger rules", "client", clientID, "error", err)
 	}
 	res.CrisisID = id
-	return res, nil
+	return res
 }
 
 // applyRules starts the first matching rule's playbook unless a crisis is already active.

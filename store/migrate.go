@@ -469,6 +469,43 @@ CREATE TABLE post_comments (
 CREATE INDEX post_comments_post ON post_comments (post_id, created_at);
 ALTER TABLE links ADD COLUMN decided_at {{ts}};
 `},
+	{14, "calendar feeds and listening sources", `
+CREATE TABLE calendar_feeds (
+	token_hash VARCHAR(64) PRIMARY KEY,
+	user_id VARCHAR(40) REFERENCES users(id) ON DELETE CASCADE,
+	approver_email VARCHAR(320),
+	client_id VARCHAR(40) REFERENCES clients(id) ON DELETE CASCADE,
+	created_at {{ts}} NOT NULL
+);
+CREATE UNIQUE INDEX calendar_feeds_user ON calendar_feeds (user_id);
+CREATE UNIQUE INDEX calendar_feeds_approver ON calendar_feeds (client_id, approver_email);
+CREATE TABLE listening_sources (
+	id VARCHAR(40) PRIMARY KEY,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	kind VARCHAR(20) NOT NULL,
+	url VARCHAR(2000) NOT NULL DEFAULT '',
+	every_seconds INTEGER NOT NULL DEFAULT 0,
+	keywords {{text}} NOT NULL DEFAULT '[]',
+	secret_sealed {{text}} NOT NULL DEFAULT '',
+	etag VARCHAR(500) NOT NULL DEFAULT '',
+	last_modified VARCHAR(100) NOT NULL DEFAULT '',
+	last_polled_at {{ts}},
+	last_status VARCHAR(20) NOT NULL DEFAULT '',
+	last_error {{text}} NOT NULL DEFAULT '',
+	last_item_at {{ts}},
+	item_count INTEGER NOT NULL DEFAULT 0,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX listening_sources_client ON listening_sources (client_id, id);
+CREATE TABLE source_items (
+	source_id VARCHAR(40) NOT NULL REFERENCES listening_sources(id) ON DELETE CASCADE,
+	item_key VARCHAR(64) NOT NULL,
+	mention_id VARCHAR(40) NOT NULL,
+	seen_at {{ts}} NOT NULL,
+	PRIMARY KEY (source_id, item_key)
+);
+`},
 }
 
 type schemaMigration struct {

@@ -19,6 +19,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.Crisis)
 	w.RegisterWorkflow(workflows.StatementApproval)
 	w.RegisterWorkflow(workflows.Retention)
+	w.RegisterWorkflow(workflows.SourcePoll)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -30,6 +30,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Crisis)
 			r.RegisterWorkflow(workflows.StatementApproval)
 			r.RegisterWorkflow(workflows.Retention)
+			r.RegisterWorkflow(workflows.SourcePoll)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

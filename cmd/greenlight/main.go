@@ -557,6 +557,10 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	catalog, err := playbooks.Load(c.playbooksDir) // listening sources start crises by rule
+	if err != nil {
+		return err
+	}
 	var sender mail.Sender = &mail.Catcher{Store: st}
 	if c.smtpURL != "catcher" {
 		if sender, err = mail.NewSMTP(c.smtpURL, c.mailFrom, c.agency); err != nil {
@@ -586,6 +590,9 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
 		Connectors: networks.Connectors(hc), Secrets: box,
 	}
+	// Listening sources store mentions and apply trigger rules as the API does.
+	acts.Sources = &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
+		Outbound: c.outbound, HTTP: hc, Secrets: box}
 	// On SIGTERM the worker stops polling and gives running activities
 	// GREENLIGHT_SHUTDOWN_TIMEOUT to finish before their contexts are cancelled.
 	w := worker.New(tc, c.taskQueue, acts, sdkworker.Options{WorkerStopTimeout: c.observe.shutdownTimeout})

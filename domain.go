@@ -87,6 +87,7 @@ var Channels = map[string]int{
 	"tiktok":    2200,
 	"threads":   500,
 	"bluesky":   300,
+	"mastodon":  500, // Mastodon's default; each instance's own limit is checked when saved
 	"youtube":   5000,
 	"pinterest": 500,
 }

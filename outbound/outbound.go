@@ -134,6 +134,12 @@ type Options struct {
 	ResponseHeaderTimeout time.Duration // from request sent to response headers (15s)
 	Timeout               time.Duration // whole request, body included (30s)
 	MaxRedirects          int           // same-host redirects followed (3); a negative value follows none
+	// MaxConnsPerHost caps the connections open to one host at a time (16); a burst (every
+	// post scheduled for the same minute) queues for them instead of opening one connection
+	// per request: a server that serializes writes (a Bluesky PDS writes one repo at a
+	// time) answers a few callers faster than hundreds, and the connections are reused.
+	// HTTP/2 hosts multiplex requests on their connections and are not slowed.
+	MaxConnsPerHost int
 }
 
 // NewClient returns the one HTTP client for outbound requests. It dials only addresses p
@@ -156,6 +162,9 @@ func NewClient(p *Policy, o Options) *http.Client {
 	}
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = 3
+	}
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = 16
 	}
 	open := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
 	guarded := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second,
@@ -185,7 +194,8 @@ func NewClient(p *Policy, o Options) *http.Client {
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   4,
+		MaxConnsPerHost:       o.MaxConnsPerHost,
+		MaxIdleConnsPerHost:   o.MaxConnsPerHost, // a burst's connections stay for the next one
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}

@@ -3,10 +3,13 @@ package outbound_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -220,4 +223,65 @@ func TestDescribeAndSanitize(t *testing.T) {
 	require.Equal(t, "webhook answered 599", outbound.Describe("webhook", 599))
 	require.Equal(t, "a b c", outbound.Sanitize("a\r\n\x00b\u202e\tc", 50))
 	require.Equal(t, "éé", outbound.Sanitize("ééé", 2))
+}
+
+// A burst to one host shares at most MaxConnsPerHost connections: the requests queue for
+// them (the server never sees more in flight) and the connections are reused.
+func TestBurstSharesConnectionsPerHost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts outbound.Options
+		max  int
+	}{
+		{"default", outbound.Options{}, 16},
+		{"configured", outbound.Options{MaxConnsPerHost: 3}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			inflight, most := 0, 0
+			var once sync.Once
+			release := make(chan struct{})
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				inflight++
+				most = max(most, inflight)
+				if inflight == tc.max { // the cap is reached: let every request through
+					once.Do(func() { close(release) })
+				}
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				inflight--
+				mu.Unlock()
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			var conns atomic.Int32
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(srv.Close)
+			c := outbound.NewClient(policy(t, "127.0.0.1"), tc.opts)
+			burst := func() {
+				errs := make(chan error, 5*tc.max)
+				var wg sync.WaitGroup
+				for range 5 * tc.max {
+					wg.Add(1)
+					go func() { defer wg.Done(); errs <- post(c, srv.URL) }()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					require.NoError(t, err)
+				}
+			}
+			burst()
+			require.Equal(t, tc.max, most, "requests in flight at once")
+			require.LessOrEqual(t, int(conns.Load()), tc.max, "connections opened")
+			burst() // the connections stayed open for the next burst
+			require.LessOrEqual(t, int(conns.Load()), tc.max, "connections opened")
+		})
+	}
 }

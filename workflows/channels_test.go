@@ -141,6 +141,9 @@ func TestFailedChannelsFailThePostAndTheOthersStayPublished(t *testing.T) {
 
 func TestRunsBeforeChannelResultsPublishTheOldWay(t *testing.T) {
 	h := newHarness(t)
+	// A run that reached publication before channel-results also started before
+	// resolved-at-start.
+	h.env.OnGetVersion("resolved-at-start", workflow.DefaultVersion, workflow.Version(1)).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("channel-results", workflow.DefaultVersion, workflow.Version(1)).Return(workflow.DefaultVersion)
 	newPath := 0
 	h.channelFn = func(p activities.PublishRequest) (activities.ChannelOutcome, error) {
@@ -154,4 +157,25 @@ func TestRunsBeforeChannelResultsPublishTheOldWay(t *testing.T) {
 	require.Len(t, h.published, 2, "one Publish per channel")
 	require.Zero(t, newPath, "PublishChannel is not part of the old path")
 	require.Equal(t, "on [instagram x]", h.lastEvent().Comment)
+}
+
+// A run started under resolved-at-start publishes the newest way without asking
+// GetVersion about channel-results or atomic-steps at the publish time (each first ask
+// would add a marker and a search-attribute upsert there): were it to ask about
+// channel-results, the mock would send it down the old path (Publish, not PublishChannel).
+func TestRunsResolvedAtStartDoNotAskAtPublication(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnGetVersion("channel-results", workflow.DefaultVersion, workflow.Version(1)).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("atomic-steps", workflow.DefaultVersion, workflow.Version(1)).Return(workflow.DefaultVersion)
+	calls := 0
+	h.channelFn = func(p activities.PublishRequest) (activities.ChannelOutcome, error) {
+		calls++
+		return activities.ChannelOutcome{Channel: p.Channel, Status: store.ChannelPublished}, nil
+	}
+	h.approved()
+	res := h.run(0)
+
+	require.Equal(t, greenlight.StatusPublished, res.Status)
+	require.Equal(t, 2, calls, "one PublishChannel per channel, no old-path Publish")
+	require.Len(t, h.published, 2)
 }

@@ -157,6 +157,9 @@ type postRun struct {
 	mu       workflow.Mutex
 	wake     bool // a handler changed something the main loop waits on
 	inflight int  // side effects still running
+	// current: the run started under versionResolvedAtStart: it takes the newest branch of
+	// atomic-steps and channel-results without asking GetVersion when it gets there.
+	current bool
 }
 
 // change collects what one step adds, to record in one write.
@@ -176,9 +179,25 @@ type change struct {
 // keep the old behaviour when they replay.
 const versionAtomicSteps = "atomic-steps"
 
-// atomic reports whether this run uses the atomic steps (decided at the first step that
-// asks, then fixed for the run).
+// versionResolvedAtStart: a run decides at its start that it takes the newest branch of
+// the changes its publication (or another automatic step) would otherwise resolve when it
+// first gets there: versionAtomicSteps and versionChannelResults. Each first GetVersion of
+// a change records a marker and upserts the TemporalChangeVersion search attribute (a
+// visibility write on the server); resolved at the start they cost one marker in the
+// first workflow task instead of two markers and two upserts at the publish time, when
+// every post scheduled for the same minute fires at once. A run started before this change
+// replays its start without the marker (GetVersion answers DefaultVersion in replay), so it
+// keeps asking each change where it did: the branches it recorded, or the newest ones if
+// it had not got there yet — the same answers as before.
+const versionResolvedAtStart = "resolved-at-start"
+
+// atomic reports whether this run uses the atomic steps (decided at the start, or for a
+// run started before versionResolvedAtStart at the first step that asks, then fixed for
+// the run).
 func (r *postRun) atomic(ctx workflow.Context) bool {
+	if r.current {
+		return true
+	}
 	return workflow.GetVersion(ctx, versionAtomicSteps, workflow.DefaultVersion, 1) == 1
 }
 
@@ -231,6 +250,7 @@ func (r *postRun) run(ctx workflow.Context) (PostResult, error) {
 		return PostResult{}, err
 	}
 	stable := workflow.GetVersion(ctx, versionStableTimer, workflow.DefaultVersion, 1) == 1
+	r.current = workflow.GetVersion(ctx, versionResolvedAtStart, workflow.DefaultVersion, 1) == 1
 	var timer deadline
 	for !(r.st.Status.Final() && r.inflight == 0) {
 		r.wake = false
@@ -812,7 +832,7 @@ const (
 // outcome: published when every channel is, else failed, the history naming each
 // channel's result and the author told.
 func (r *postRun) publishVersion(ctx workflow.Context, version int, channels []string) error {
-	if workflow.GetVersion(ctx, versionChannelResults, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !r.current && workflow.GetVersion(ctx, versionChannelResults, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return r.publishVersionBeforeChannelResults(ctx, version, channels)
 	}
 	results := make([]activities.ChannelOutcome, len(channels))

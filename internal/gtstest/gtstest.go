@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/greenlight/greenlight/internal/proc"
 )
 
 // Version is the GoToSocial release the harness builds.
@@ -103,7 +105,7 @@ func Build(ctx context.Context, log io.Writer) (dir string, built bool, err erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", false, err
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".lock"))
+	unlock, err := proc.LockFile(filepath.Join(dir, ".lock"))
 	if err != nil {
 		return "", false, err
 	}
@@ -316,4 +318,46 @@ func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)
+}
+
+// Status is a status as the Mastodon API returns it, with what tests check.
+type Status struct {
+	ID      string `json:"id"`
+	URL     string `json:"url"`
+	Content string `json:"content"`
+	Media   []struct {
+		Type        string `json:"type"`
+		Description string `json:"description"`
+	} `json:"media_attachments"`
+}
+
+// Statuses reads the latest statuses (at most 40) of the token's account through the
+// Mastodon API of the server at base.
+func Statuses(t testing.TB, base, token string) []Status {
+	t.Helper()
+	get := func(path string, out any) {
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	var me struct {
+		ID string `json:"id"`
+	}
+	get("/api/v1/accounts/verify_credentials", &me)
+	var out []Status
+	get("/api/v1/accounts/"+me.ID+"/statuses?limit=40", &out)
+	return out
 }

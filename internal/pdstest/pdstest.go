@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/greenlight/greenlight/internal/proc"
 )
 
 // EnvLog set to "1" makes the PDS log to the test's stderr.
@@ -251,7 +253,7 @@ func Install(dir string) (installed bool, err error) {
 	if done() {
 		return false, nil
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".install.lock"))
+	unlock, err := proc.LockFile(filepath.Join(dir, ".install.lock"))
 	if err != nil {
 		return false, err
 	}

@@ -425,3 +425,41 @@ func errorText(err error) string {
 	}
 	return err.Error()
 }
+
+// ChannelLive is an author's finding that an unconfirmed channel is live at URL.
+type ChannelLive struct {
+	PostID  string
+	Version int
+	Channel string
+	URL     string
+}
+
+// RecordChannelLive records that a channel the network did not confirm is live (run as a
+// local activity): its publication effect is marked done with the link, so that nothing
+// ever publishes it again under its key, and its row becomes published with that link.
+func (a *Activities) RecordChannelLive(ctx context.Context, in ChannelLive) error {
+	key := publishKey(in.PostID, in.Version, in.Channel)
+	row, err := a.Store.PostChannel(ctx, in.PostID, in.Version, in.Channel)
+	switch {
+	case err == nil:
+	case greenlight.IsCode(err, greenlight.ENOTFOUND):
+		row = &store.PostChannel{PostID: in.PostID, Version: in.Version, Channel: in.Channel}
+	default:
+		return asTemporal(err)
+	}
+	done, _, err := a.Store.BeginEffect(ctx, key, "publish")
+	if err != nil {
+		return asTemporal(err)
+	}
+	if !done {
+		b, err := json.Marshal(published{AccountID: row.AccountID, URL: in.URL})
+		if err != nil {
+			return err
+		}
+		if err := a.Store.FinishEffect(ctx, key, string(b)); err != nil {
+			return asTemporal(err)
+		}
+	}
+	row.Status, row.URL, row.Error, row.UpdatedAt = store.ChannelPublished, in.URL, "", time.Now().UTC()
+	return asTemporal(a.Store.SavePostChannel(ctx, row))
+}

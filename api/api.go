@@ -119,6 +119,7 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/posts/:id/submit", submitPost(svc, publicURL))
 	v1.Post("/posts/:id/review", reviewPost(svc, publicURL))
 	v1.Post("/posts/:id/cancel", cancelPost(svc, publicURL))
+	v1.Post("/posts/:id/channels/:channel/settle", settleChannel(svc, publicURL))
 	v1.Post("/posts/:id/comments", addComment(svc))
 	v1.Get("/posts/:id/comments", listComments(svc))
 	v1.Get("/posts/:id/certificate", getCertificate(svc))

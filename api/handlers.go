@@ -250,3 +250,25 @@ func listPosts(svc *service.Service, publicURL string) fiber.Handler {
 		return c.JSON(fiber.Map{"items": items, "next_cursor": next})
 	}
 }
+
+// settleChannel is the author's decision on a channel of a failed post:
+// {"action":"record_live","url":…} or {"action":"publish_again"}, with an optional
+// "version" that must be the current one.
+func settleChannel(svc *service.Service, publicURL string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var req struct {
+			Version int    `json:"version"`
+			Action  string `json:"action"`
+			URL     string `json:"url"`
+		}
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+		p, err := svc.SettleChannel(c.UserContext(), currentUser(c), c.Params("id"), c.Params("channel"),
+			service.ChannelDecision{Version: req.Version, Action: req.Action, URL: req.URL})
+		if err != nil {
+			return err
+		}
+		return postDetailJSON(c, svc, publicURL, p)
+	}
+}

@@ -296,7 +296,8 @@ func (p *pages) postPage(c *fiber.Ctx) error {
 	}
 	return p.render(c, fiber.StatusOK, "post", d.Title, fiber.Map{
 		"Post": d, "Client": client, "Previews": previews, "Diff": dv, "History": history,
-		"CanEdit": editor && !st.Final(), "CanSubmit": editor && st == greenlight.StatusDraft, "CanReview": canReview,
+		"CanSettle": st == greenlight.StatusFailed && service.Can(u, service.ActPostSettle),
+		"CanEdit":   editor && !st.Final(), "CanSubmit": editor && st == greenlight.StatusDraft, "CanReview": canReview,
 		"Comments": comments, "CanComment": service.Can(u, service.ActPostComment),
 		"Channels": channelNames(), "Media": strings.Join(d.MediaURLs, "\n"),
 		"MediaItems": mediaItems(p.svc, d.Media), "MediaClient": d.ClientID, "PostChannels": channels, "Reconnect": reconnect,
@@ -324,6 +325,10 @@ func (p *pages) postAction(c *fiber.Ctx) error {
 		_, err = p.svc.ReviewPost(ctx, u, id, version, c.FormValue("decision"), c.FormValue("comment"))
 	case "cancel":
 		_, err = p.svc.CancelPost(ctx, u, id, c.FormValue("reason"))
+	case "settle":
+		version, _ := strconv.Atoi(c.FormValue("version"))
+		_, err = p.svc.SettleChannel(ctx, u, id, c.FormValue("channel"),
+			service.ChannelDecision{Version: version, Action: c.FormValue("decision"), URL: c.FormValue("url")})
 	case "comment":
 		_, err = p.svc.AddComment(ctx, u, id, service.NewComment{Body: c.FormValue("body"), Visibility: c.FormValue("visibility")})
 	default:

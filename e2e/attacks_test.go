@@ -83,6 +83,8 @@ var routeAccess = map[string]access{
 	"POST /api/v1/clients/:id/media":              {who: editorRoles},
 	"GET /api/v1/media/:id":                       {who: everyone},
 
+	"POST /api/v1/posts/:id/channels/:channel/settle": {who: editorRoles},
+
 	// Calendar feeds (the caller's own) and listening sources (":source" stays unsubstituted).
 	"GET /api/v1/calendar-feed":                  {who: everyone, own: true},
 	"DELETE /api/v1/calendar-feed":               {who: everyone, own: true},
@@ -109,7 +111,7 @@ var routeAccess = map[string]access{
 	}},
 	"POST /clients/:id/media": {who: editorRoles},
 	"POST /posts/:id/:action": {actions: map[string][]string{
-		"edit": editorRoles, "reschedule": editorRoles, "submit": editorRoles, "cancel": editorRoles,
+		"edit": editorRoles, "reschedule": editorRoles, "submit": editorRoles, "cancel": editorRoles, "settle": editorRoles,
 		"review": {"admin", "editor", "reviewer"}, "comment": everyone,
 	}},
 	"GET /crises":            {who: everyone},

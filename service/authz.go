@@ -47,6 +47,7 @@ const (
 	ActPostSubmit      Action = "submit posts"
 	ActPostReview      Action = "review posts"
 	ActPostCancel      Action = "cancel posts"
+	ActPostSettle      Action = "settle the channels of failed posts"
 	ActCrisesList      Action = "list crises"
 	ActCrisisRead      Action = "see crises"
 	ActCrisisStart     Action = "start crises"
@@ -115,6 +116,7 @@ var policy = map[Action]rule{
 	ActPostSubmit: {roles: editors},
 	ActPostReview: {roles: reviewers},
 	ActPostCancel: {roles: editors},
+	ActPostSettle: {roles: editors},
 
 	ActCrisesList:      {roles: everyone},
 	ActCrisisRead:      {roles: everyone},

@@ -26,6 +26,9 @@ const (
 	ReviewUpdate         = "review"
 	ClientDecisionUpdate = "client_decision"
 	CancelUpdate         = "cancel"
+	// ChannelDecisionUpdate settles a channel of a post that failed (see
+	// versionChannelDecisions).
+	ChannelDecisionUpdate = "channel_decision"
 	StateQuery           = "state"
 	// ReleaseSignal tells a post held by a crisis that the client's publishing resumed.
 	ReleaseSignal = "release"
@@ -137,7 +140,12 @@ type PostState struct {
 	NeedsNewTime  bool      // back from a crisis hold after its publish time: reschedule first
 	Publishing    bool      // publication took the post: edits, reschedules and cancellation are refused
 	PublishedAt   *time.Time
-	Revision      int64
+	// ChannelResults is each channel's status after the last publication of a post that
+	// failed, and DecideUntil when its author can no longer settle them
+	// (versionChannelDecisions); both empty otherwise.
+	ChannelResults map[string]string
+	DecideUntil    time.Time
+	Revision       int64
 	Seq           int
 	CreatedAt     time.Time
 }
@@ -234,6 +242,7 @@ func (r *postRun) setup(ctx workflow.Context) error {
 		{ReviewUpdate, r.review, r.checkReview},
 		{ClientDecisionUpdate, r.clientDecision, r.checkClientDecision},
 		{CancelUpdate, r.cancel, r.checkCancel},
+		{ChannelDecisionUpdate, r.channelDecision, r.checkChannelDecision},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler,
@@ -252,9 +261,9 @@ func (r *postRun) run(ctx workflow.Context) (PostResult, error) {
 	stable := workflow.GetVersion(ctx, versionStableTimer, workflow.DefaultVersion, 1) == 1
 	r.current = workflow.GetVersion(ctx, versionResolvedAtStart, workflow.DefaultVersion, 1) == 1
 	var timer deadline
-	for !(r.st.Status.Final() && r.inflight == 0) {
+	for !r.finished(ctx) {
 		r.wake = false
-		ready := func() bool { return r.wake || (r.st.Status.Final() && r.inflight == 0) }
+		ready := func() bool { return r.wake || r.finished(ctx) }
 		if err := awaitDeadline(ctx, stable, &timer, r.nextDeadline(), ready); err != nil {
 			return PostResult{}, err
 		}
@@ -295,6 +304,8 @@ func (r *postRun) nextDeadline() time.Time {
 		earliest(st.PublishAt)
 	case st.Status == greenlight.StatusScheduled && st.Held:
 		earliest(st.HeldCheckAt)
+	case st.Status == greenlight.StatusFailed && !st.DecideUntil.IsZero():
+		earliest(st.DecideUntil)
 	}
 	return next
 }
@@ -853,6 +864,7 @@ func (r *postRun) publishVersion(ctx workflow.Context, version int, channels []s
 				r.st.Status = greenlight.StatusFailed
 				r.event(ctx, c, greenlight.System, "publish_failed", note)
 				r.notify(ctx, activities.NotifyFailed, note)
+				r.openChannelDecisions(ctx, results)
 				return nil
 			}
 		}

@@ -106,9 +106,12 @@ func (c *Connector) uploadAt(path string) string { return strings.TrimSuffix(c.U
 // uploadError classifies a failed upload: nothing visible happened, so lost answers and
 // 5xx are retryable.
 func uploadError(err error, i int) error {
+	if _, ok := err.(*publish.Error); ok {
+		return err // already classified (refresh, media processing)
+	}
 	var e *apiError
 	if !errors.As(err, &e) {
-		return err // already a *publish.Error (refresh, media processing)
+		return err
 	}
 	pe := e.publish(e.kind())
 	pe.Message = fmt.Sprintf("media %d: %s", i+1, pe.Message)
@@ -119,6 +122,9 @@ func uploadError(err error, i int) error {
 // never came (once the request may have left), or a gateway error other than 503 (X
 // overloaded, nothing done), leaves the tweet unknown: KindAmbiguous.
 func createError(err error) error {
+	if _, ok := err.(*publish.Error); ok {
+		return err // already classified (a refused refresh)
+	}
 	var e *apiError
 	if !errors.As(err, &e) {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
 	"github.com/greenlight/greenlight/publish/mastodon"
+	"github.com/greenlight/greenlight/publish/x"
 )
 
 // Config is the operator's network settings: the OAuth apps by network ("instagram" and
@@ -30,6 +31,7 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	return map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
+		x.Network:        x.New(hc, cfg.App(x.Network)),
 	}
 }
 
@@ -37,5 +39,7 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 // app, by network name; a network whose app is not configured is still listed (the
 // service answers "not configured: set …" for it).
 func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
-	return map[string]publish.OAuthProvider{}
+	return map[string]publish.OAuthProvider{
+		x.Network: x.New(hc, cfg.App(x.Network)),
+	}
 }

@@ -28,11 +28,17 @@ func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
 // Connectors returns every shipped connector by network name, each reaching networks
 // through hc (the shared outbound client).
 func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
-	return map[string]publish.Connector{
+	conns := map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
-		x.Network:        x.New(hc, cfg.App(x.Network)),
 	}
+	// X only with the operator's app: its access tokens last two hours and refreshing them
+	// needs the app's credentials, so without them an X account cannot be kept working;
+	// the "x" channel then goes to the client's webhook (or the dev publisher) as before.
+	if app := cfg.App(x.Network); app.Configured() {
+		conns[x.Network] = x.New(hc, app)
+	}
+	return conns
 }
 
 // Providers returns the OAuth providers of the networks connected with the operator's

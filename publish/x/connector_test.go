@@ -228,3 +228,16 @@ func TestLostAnswer(t *testing.T) {
 		require.Len(t, fake.Tweets(), 1)
 	})
 }
+
+// A post of an image alone: no text field is sent, the tweet carries the media.
+func TestPublishMediaOnly(t *testing.T) {
+	fake := xtest.Start(t, xtest.Options{})
+	c := newConnector(fake)
+	_, err := c.Publish(context.Background(), account(t, fake, time.Now().Add(time.Hour), nil),
+		publish.Post{Key: "k", Media: []publish.Media{file("image/webp", blob(64, 9), "Logo")}})
+	require.NoError(t, err)
+	tweets := fake.Tweets()
+	require.Len(t, tweets, 1)
+	require.Empty(t, tweets[0].Text)
+	require.Len(t, tweets[0].MediaIDs, 1)
+}

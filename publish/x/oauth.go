@@ -3,6 +3,7 @@ package x
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"time"
@@ -115,9 +116,12 @@ func (c *Connector) Me(ctx context.Context, accessToken string) (User, error) {
 // with its Credentials. X tokens refresh themselves: ReconnectBy is zero.
 func (c *Connector) Identities(ctx context.Context, app publish.OAuthApp, tok publish.OAuthToken) ([]publish.Identity, error) {
 	u, err := c.Me(ctx, tok.AccessToken)
-	if err != nil {
-		e := err.(*apiError)
+	var e *apiError
+	if errors.As(err, &e) {
 		return nil, e.publish(e.kind())
+	}
+	if err != nil {
+		return nil, err
 	}
 	cred, err := json.Marshal(Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, ExpiresAt: tok.ExpiresAt,
 		RefreshExpiresAt: tok.RefreshExpiresAt, Scope: tok.Scope, UserID: u.ID, Username: u.Username})

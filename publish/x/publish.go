@@ -75,7 +75,10 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 			Text string `json:"text"`
 		} `json:"data"`
 	}
-	body := map[string]any{"text": p.Text}
+	body := map[string]any{}
+	if p.Text != "" {
+		body["text"] = p.Text // a post of media alone carries no text
+	}
 	if len(ids) > 0 {
 		body["media"] = map[string]any{"media_ids": ids}
 	}

@@ -78,7 +78,8 @@ type Connector struct {
 	// ChunkSize is the size of each APPEND segment of a chunked upload (X accepts up to 5 MB).
 	ChunkSize int
 	// PollInterval, when above zero, replaces X's check_after_secs between STATUS reads of
-	// media being processed; PollTimeout bounds the whole wait (then KindRetryable).
+	// media being processed; PollTimeout bounds the whole wait (then KindRetryable), kept
+	// under the publishing activity's five minutes.
 	PollInterval, PollTimeout time.Duration
 
 	now func() time.Time
@@ -88,7 +89,7 @@ type Connector struct {
 // client).
 func New(hc *http.Client, app publish.OAuthApp) *Connector {
 	return &Connector{http: hc, App: app, AuthURL: DefaultAuthURL, APIURL: DefaultAPIURL, UploadURL: DefaultUploadURL,
-		ChunkSize: 4 << 20, PollTimeout: 10 * time.Minute, now: time.Now}
+		ChunkSize: 4 << 20, PollTimeout: 3 * time.Minute, now: time.Now}
 }
 
 // Network returns "x".

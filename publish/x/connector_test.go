@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -240,4 +241,18 @@ func TestPublishMediaOnly(t *testing.T) {
 	require.Len(t, tweets, 1)
 	require.Empty(t, tweets[0].Text)
 	require.Len(t, tweets[0].MediaIDs, 1)
+}
+
+// A create that could not even connect never reached X: retryable, not ambiguous.
+func TestUnreachableCreateIsRetryable(t *testing.T) {
+	fake := xtest.Start(t, xtest.Options{})
+	c := newConnector(fake)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	c.APIURL = "http://" + addr // nothing listens there any more
+	_, err = c.Publish(context.Background(), account(t, fake, time.Now().Add(time.Hour), nil), publish.Post{Key: "k", Text: "Hello"})
+	require.Equal(t, publish.KindRetryable, publish.KindOf(err), "%v", err)
+	require.Empty(t, fake.Tweets())
 }

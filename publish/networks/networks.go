@@ -9,6 +9,7 @@ import (
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
 	"github.com/greenlight/greenlight/publish/mastodon"
+	"github.com/greenlight/greenlight/publish/x"
 )
 
 // Config is the operator's network settings: the OAuth apps by network ("instagram" and
@@ -27,15 +28,24 @@ func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
 // Connectors returns every shipped connector by network name, each reaching networks
 // through hc (the shared outbound client).
 func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
-	return map[string]publish.Connector{
+	conns := map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
 	}
+	// X only with the operator's app: its access tokens last two hours and refreshing them
+	// needs the app's credentials, so without them an X account cannot be kept working;
+	// the "x" channel then goes to the client's webhook (or the dev publisher) as before.
+	if app := cfg.App(x.Network); app.Configured() {
+		conns[x.Network] = x.New(hc, app)
+	}
+	return conns
 }
 
 // Providers returns the OAuth providers of the networks connected with the operator's
 // app, by network name; a network whose app is not configured is still listed (the
 // service answers "not configured: set …" for it).
 func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
-	return map[string]publish.OAuthProvider{}
+	return map[string]publish.OAuthProvider{
+		x.Network: x.New(hc, cfg.App(x.Network)),
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
+	"github.com/greenlight/greenlight/publish/linkedin"
 	"github.com/greenlight/greenlight/publish/mastodon"
 )
 
@@ -17,6 +18,10 @@ type Config struct {
 	Apps map[string]publish.OAuthApp
 	// LinkedInVersion is the LinkedIn-Version header (YYYYMM), GREENLIGHT_LINKEDIN_VERSION.
 	LinkedInVersion string
+	// LinkedInOrganizations says the LinkedIn app has the Community Management API
+	// product: Greenlight then asks for the organization scopes and offers the Pages the
+	// member administers, GREENLIGHT_LINKEDIN_ORGANIZATIONS.
+	LinkedInOrganizations bool
 	// MetaGraphVersion is the Graph API version (e.g. v21.0), GREENLIGHT_META_GRAPH_VERSION.
 	MetaGraphVersion string
 }
@@ -30,6 +35,7 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	return map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
+		linkedin.Network: linkedin.NewConnector(hc, cfg.App(linkedin.Network), cfg.LinkedInVersion),
 	}
 }
 
@@ -37,5 +43,7 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 // app, by network name; a network whose app is not configured is still listed (the
 // service answers "not configured: set …" for it).
 func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
-	return map[string]publish.OAuthProvider{}
+	return map[string]publish.OAuthProvider{
+		linkedin.Network: &linkedin.Provider{HTTP: hc, Version: cfg.LinkedInVersion, Organizations: cfg.LinkedInOrganizations},
+	}
 }

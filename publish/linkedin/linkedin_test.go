@@ -132,6 +132,7 @@ func TestCommentary(t *testing.T) {
 		{"issue#4 and # alone and #_x", `issue\#4 and \# alone and \#\_x`},
 		{"#tag_two", `{hashtag|#|tag}\_two`},
 		{"emoji 🍪 (ok)", `emoji 🍪 \(ok\)`},
+		{"see https://brand.example/#spring and #spring", `see https://brand.example/\#spring and {hashtag|#|spring}`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got := linkedin.Commentary(tc.in)

@@ -1,6 +1,7 @@
 package linkedin
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,14 +16,24 @@ const reserved = `|{}@[]()<>#\*_~`
 // reserved character is escaped, except the "#" of a hashtag (a "#" at the start of a word
 // followed by letters or digits), which becomes LinkedIn's hashtag template
 // {hashtag|#|tag} (the form LinkedIn's documentation shows) so that it shows, and links,
-// as the hashtag the client approved.
+// as the hashtag the client approved. Inside a URL every reserved character is escaped
+// (https://example.com/#anchor stays a link).
 func Commentary(text string) string {
 	var b strings.Builder
 	b.Grow(len(text) + len(text)/8)
+	urls := urlPattern.FindAllStringIndex(text, -1)
+	inURL := func(i int) bool {
+		for _, u := range urls {
+			if i >= u[0] && i < u[1] {
+				return true
+			}
+		}
+		return false
+	}
 	prev := rune(-1)
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
-		if r == '#' && (prev == -1 || !isWord(prev)) {
+		if r == '#' && (prev == -1 || !isWord(prev)) && !inURL(i) {
 			if tag := hashtagAt(text[i+size:]); tag != "" {
 				b.WriteString(`{hashtag|#|` + tag + `}`)
 				i += size + len(tag)
@@ -39,6 +50,9 @@ func Commentary(text string) string {
 	}
 	return b.String()
 }
+
+// urlPattern finds the links of a text.
+var urlPattern = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"]+`)
 
 // hashtagAt returns the hashtag's word at the start of s: letters, digits and combining
 // marks (LinkedIn hashtags have no punctuation, underscores included).

@@ -437,7 +437,12 @@ func (s *Server) versioned(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) auth(w http.ResponseWriter, r *http.Request) (*token, bool) {
 	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	s.mu.Lock()
-	tk, found := s.tokens[bearer]
+	var tk *token
+	found := false
+	if cur, ok := s.tokens[bearer]; ok {
+		cp := *cur // a copy: ExpireTokens and RevokeTokens change tokens under the lock
+		tk, found = &cp, true
+	}
 	now := s.now()
 	s.mu.Unlock()
 	switch {

@@ -190,6 +190,7 @@ func administered(ctx context.Context, c *client, token string) ([]organization,
 		var page struct {
 			Elements []struct {
 				Organization string `json:"organization"`
+				Target       string `json:"organizationalTarget"` // the name before organizationAcls
 				Role         string `json:"role"`
 				State        string `json:"state"`
 			} `json:"elements"`
@@ -202,6 +203,9 @@ func administered(ctx context.Context, c *client, token string) ([]organization,
 			return nil, err
 		}
 		for _, e := range page.Elements {
+			if e.Organization == "" {
+				e.Organization = e.Target
+			}
 			if e.Role == "ADMINISTRATOR" && e.State == "APPROVED" && strings.HasPrefix(e.Organization, "urn:li:organization:") {
 				urns = append(urns, e.Organization)
 			}
@@ -224,7 +228,11 @@ func administered(ctx context.Context, c *client, token string) ([]organization,
 		if name == "" {
 			name = urn
 		}
-		out = append(out, organization{urn: urn, name: name, vanity: o.VanityName})
+		vanity := o.VanityName
+		if vanity == "" {
+			vanity = name
+		}
+		out = append(out, organization{urn: urn, name: name, vanity: vanity})
 	}
 	return out, nil
 }

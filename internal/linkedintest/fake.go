@@ -5,7 +5,9 @@
 // using OpenID Connect (GET /v2/userinfo), Organization Access Control (GET
 // /rest/organizationAcls?q=roleAssignee) and Organization Lookup (GET
 // /rest/organizations/{id}), the Images API (POST /rest/images?action=initializeUpload, a
-// PUT of the bytes to the upload URL, GET /rest/images/{urn}), and the Posts API (POST
+// PUT of the bytes to the upload URL, GET /rest/images/{urn}), the Videos API
+// (initializeUpload with the size, a PUT per 4 MB part answering an ETag, finalizeUpload
+// with the ETags in order, GET /rest/videos/{urn}), and the Posts API (POST
 // /rest/posts answering 201 with the post's URN in x-restli-id), with the versioning rules
 // (a LinkedIn-Version header on every /rest call: missing → 400 VERSION_MISSING, retired →
 // 426 NONEXISTENT_VERSION), the "little" text format of commentary (an unescaped reserved
@@ -67,14 +69,27 @@ type Options struct {
 	// defaults 202510 and 202611.
 	OldestVersion, NewestVersion string
 	// ImageProcessing is how many status reads of an uploaded image answer PROCESSING
-	// before AVAILABLE.
-	ImageProcessing int
+	// before AVAILABLE; VideoProcessing the same for a finalized video.
+	ImageProcessing, VideoProcessing int
 	// RedirectURIs registered on the app; empty: any.
 	RedirectURIs []string
 }
 
 // DefaultOrganization is the Page the member administers when Options.Organizations is nil.
 var DefaultOrganization = Organization{ID: "2414183", Name: "Biscuits Martin", Vanity: "biscuits-martin"}
+
+// Video is a video uploaded through the Videos API.
+type Video struct {
+	URN       string
+	Owner     string
+	Size      int // fileSizeBytes announced
+	Bytes     int // bytes received
+	Parts     int
+	Finalized bool
+}
+
+// VideoPart is the part size of video uploads (LinkedIn's 4 MB).
+const VideoPart = 4 << 20
 
 // Post is a post the fake holds.
 type Post struct {
@@ -86,6 +101,8 @@ type Post struct {
 	Visibility     string
 	LifecycleState string
 	Images         []Image
+	Video          string // content.media.id of a video post
+	VideoTitle     string
 	Article        string // content.article.source
 }
 
@@ -123,6 +140,7 @@ type Server struct {
 	tokens     map[string]*token
 	refresh    map[string]*token
 	images     map[string]*image
+	videos     map[string]*video
 	posts      []Post
 	faults     map[string][]Fault
 	lose       map[string]int
@@ -150,6 +168,13 @@ type image struct {
 	polls int
 }
 
+type video struct {
+	Video
+	parts map[int][]byte
+	etags []string
+	polls int
+}
+
 // Start starts a fake on loopback, stopped at cleanup.
 func Start(t testing.TB, o Options) *Server {
 	if o.OldestVersion == "" {
@@ -159,7 +184,7 @@ func Start(t testing.TB, o Options) *Server {
 		o.NewestVersion = "202611"
 	}
 	s := &Server{o: o, orgs: o.Organizations, codes: map[string]grant{}, tokens: map[string]*token{}, refresh: map[string]*token{},
-		images: map[string]*image{}, faults: map[string][]Fault{}, lose: map[string]int{}, calls: map[string]int{}}
+		images: map[string]*image{}, videos: map[string]*video{}, faults: map[string][]Fault{}, lose: map[string]int{}, calls: map[string]int{}}
 	if s.orgs == nil {
 		s.orgs = []Organization{DefaultOrganization}
 	}
@@ -292,6 +317,17 @@ func (s *Server) Images() []Uploaded {
 	return out
 }
 
+// Videos returns the videos initialized so far.
+func (s *Server) Videos() []Video {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Video
+	for _, v := range s.videos {
+		out = append(out, v.Video)
+	}
+	return out
+}
+
 // Calls returns how many requests reached route ("METHOD /path", ids as ":urn" / ":id").
 func (s *Server) Calls(route string) int {
 	s.mu.Lock()
@@ -318,6 +354,8 @@ func route(r *http.Request) string {
 	switch {
 	case strings.HasPrefix(p, "/rest/images/"):
 		p = "/rest/images/:urn"
+	case strings.HasPrefix(p, "/rest/videos/"):
+		p = "/rest/videos/:urn"
 	case strings.HasPrefix(p, "/rest/organizations/"):
 		p = "/rest/organizations/:id"
 	case strings.HasPrefix(p, "/dms-uploads/"):
@@ -400,7 +438,22 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, rt string) {
 	case "POST /rest/images":
 		s.initializeUpload(w, r)
 	case "PUT /dms-uploads":
-		s.upload(w, r)
+		if strings.Contains(r.URL.Path, "/uploadedVideo/") {
+			s.uploadVideoPart(w, r)
+		} else {
+			s.upload(w, r)
+		}
+	case "POST /rest/videos":
+		switch r.URL.Query().Get("action") {
+		case "initializeUpload":
+			s.initializeVideo(w, r)
+		case "finalizeUpload":
+			s.finalizeVideo(w, r)
+		default:
+			apiError(w, 400, 0, "ILLEGAL_ARGUMENT", "Unsupported action")
+		}
+	case "GET /rest/videos/:urn":
+		s.videoStatus(w, r)
 	case "GET /rest/images/:urn":
 		s.imageStatus(w, r)
 	case "POST /rest/posts":
@@ -736,6 +789,116 @@ func (s *Server) imageStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, out)
 }
 
+func (s *Server) initializeVideo(w http.ResponseWriter, r *http.Request) {
+	tk, ok := s.auth(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Req struct {
+			Owner string `json:"owner"`
+			Size  int    `json:"fileSizeBytes"`
+		} `json:"initializeUploadRequest"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Req.Owner == "" || in.Req.Size <= 0 {
+		apiError(w, 400, 0, "ILLEGAL_ARGUMENT", "/initializeUploadRequest :: owner and fileSizeBytes are required")
+		return
+	}
+	if !s.mayAct(tk, in.Req.Owner) {
+		denied(w, "videos.ACTION-initializeUpload")
+		return
+	}
+	s.mu.Lock()
+	id := "D5605AQ" + s.next()
+	v := &video{Video: Video{URN: "urn:li:video:" + id, Owner: in.Req.Owner, Size: in.Req.Size}, parts: map[int][]byte{}}
+	s.videos[v.URN] = v
+	s.mu.Unlock()
+	var instr []map[string]any
+	for n, first := 0, 0; first < in.Req.Size; n, first = n+1, first+VideoPart {
+		last := min(first+VideoPart, in.Req.Size) - 1
+		instr = append(instr, map[string]any{"uploadUrl": fmt.Sprintf("%s/dms-uploads/%s/uploadedVideo/%d?ca=vector_feedshare&cn=uploads&ut=fake", s.URL, id, n),
+			"firstByte": first, "lastByte": last})
+	}
+	v.Parts = len(instr)
+	writeJSON(w, 200, map[string]any{"value": map[string]any{"uploadUrlsExpireAt": s.now().Add(24 * time.Hour).UnixMilli(),
+		"video": v.URN, "uploadInstructions": instr, "uploadToken": "", "thumbnailUploadUrl": ""}})
+}
+
+func (s *Server) uploadVideoPart(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.auth(w, r); !ok {
+		return
+	}
+	rest := strings.TrimPrefix(r.URL.Path, "/dms-uploads/")
+	id, nstr, _ := strings.Cut(rest, "/uploadedVideo/")
+	n, err := strconv.Atoi(nstr)
+	data, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos["urn:li:video:"+id]
+	if !ok || err != nil || n < 0 || n >= v.Parts || len(data) == 0 {
+		w.WriteHeader(400)
+		return
+	}
+	v.parts[n] = data
+	w.Header().Set("ETag", fmt.Sprintf("/etag-%s-%d-%d", id, n, len(data)))
+	w.WriteHeader(200)
+}
+
+func (s *Server) finalizeVideo(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.auth(w, r); !ok {
+		return
+	}
+	var in struct {
+		Req struct {
+			Video string   `json:"video"`
+			Parts []string `json:"uploadedPartIds"`
+		} `json:"finalizeUploadRequest"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[in.Req.Video]
+	if !ok {
+		apiError(w, 404, 0, "NOT_FOUND", "Video not found")
+		return
+	}
+	want := make([]string, v.Parts)
+	total := 0
+	for n := range v.Parts {
+		want[n] = fmt.Sprintf("/etag-%s-%d-%d", strings.TrimPrefix(v.URN, "urn:li:video:"), n, len(v.parts[n]))
+		total += len(v.parts[n])
+	}
+	if !slices.Equal(want, in.Req.Parts) || total != v.Size {
+		apiError(w, 400, 0, "ILLEGAL_ARGUMENT", "uploadedPartIds do not match the uploaded parts")
+		return
+	}
+	v.Finalized, v.Bytes = true, total
+	w.WriteHeader(200)
+}
+
+func (s *Server) videoStatus(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.auth(w, r); !ok {
+		return
+	}
+	urn, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/rest/videos/"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[urn]
+	if err != nil || !ok {
+		apiError(w, 404, 0, "NOT_FOUND", "Video not found")
+		return
+	}
+	status := "WAITING_UPLOAD"
+	if v.Finalized {
+		v.polls++
+		status = "AVAILABLE"
+		if v.polls <= s.o.VideoProcessing {
+			status = "PROCESSING"
+		}
+	}
+	writeJSON(w, 200, map[string]any{"id": urn, "owner": v.Owner, "status": status})
+}
+
 type postIn struct {
 	Author       string `json:"author"`
 	Commentary   string `json:"commentary"`
@@ -748,6 +911,7 @@ type postIn struct {
 		Media *struct {
 			ID      string `json:"id"`
 			AltText string `json:"altText"`
+			Title   string `json:"title"`
 		} `json:"media"`
 		MultiImage *struct {
 			Images []struct {
@@ -802,6 +966,8 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 	p := Post{Author: in.Author, Commentary: in.Commentary, Text: text, Hashtags: tags, Visibility: in.Visibility, LifecycleState: in.LifecycleState}
 	if c := in.Content; c != nil {
 		switch {
+		case c.Media != nil && strings.HasPrefix(c.Media.ID, "urn:li:video:"):
+			p.Video, p.VideoTitle = c.Media.ID, c.Media.Title
 		case c.Media != nil:
 			p.Images = []Image{{ID: c.Media.ID, AltText: c.Media.AltText}}
 		case c.MultiImage != nil:
@@ -826,6 +992,13 @@ func (s *Server) createPost(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(im.AltText) > 4086 {
 			apiError(w, 422, 0, "INVALID_VALUE", "/content/media/altText :: length must be at most 4086")
+			return
+		}
+	}
+	if p.Video != "" {
+		v, ok := s.videos[p.Video]
+		if !ok || !v.Finalized || v.Owner != in.Author {
+			apiError(w, 400, 0, "ILLEGAL_ARGUMENT", "Invalid media id "+p.Video+": it does not exist, is not uploaded or is owned by another author")
 			return
 		}
 	}

@@ -20,6 +20,12 @@ const (
 	MaxImages      = 20       // a multi-image post has 2 to 20 images
 	MaxAltText     = 4086     // an image's altText
 	MaxImagePixels = 36152320 // an image's width × height
+	// A video (MP4, one per post, never with images) weighs 75 KB to 500 MB and lasts 3
+	// seconds to 30 minutes.
+	MinVideoBytes    = 75 << 10
+	MaxVideoBytes    = 500 << 20
+	MinVideoDuration = 3 * time.Second
+	MaxVideoDuration = 30 * time.Minute
 )
 
 // imageTypes are the image formats the Images API takes.
@@ -74,10 +80,10 @@ func (c *Connector) Validate(_ context.Context, _ publish.Account, p publish.Pos
 }
 
 // CheckRules checks p against LinkedIn's rules: text or media; at most MaxCharacters of
-// text (CountCharacters); images only (JPEG, PNG, GIF: Greenlight does not publish
-// LinkedIn videos yet, and LinkedIn never mixes a video with images), at most MaxImages,
-// each at most MaxImagePixels, alt text at most MaxAltText. A broken rule is a
-// *publish.RuleError.
+// text (CountCharacters); either one MP4 video (MinVideoBytes to MaxVideoBytes,
+// MinVideoDuration to MaxVideoDuration when known) or up to MaxImages JPEG, PNG or GIF
+// images, each at most MaxImagePixels with alt text of at most MaxAltText; never a video
+// with images. A broken rule is a *publish.RuleError.
 func CheckRules(p publish.Post) error {
 	if n := CountCharacters(p.Text); n > MaxCharacters {
 		return &publish.RuleError{Rule: "text_length", Message: fmt.Sprintf("the text is %d characters long; LinkedIn allows %d", n, MaxCharacters)}
@@ -94,12 +100,18 @@ func CheckRules(p publish.Post) error {
 	if videos > 0 && videos < len(p.Media) {
 		return &publish.RuleError{Rule: "media_mix", Message: "LinkedIn does not mix a video with images in one post"}
 	}
+	if videos > 1 {
+		return &publish.RuleError{Rule: "media_count", Message: fmt.Sprintf("%d videos attached; a LinkedIn post has one", videos)}
+	}
+	if videos == 1 {
+		return checkVideo(p.Media[0])
+	}
 	if len(p.Media) > MaxImages {
 		return &publish.RuleError{Rule: "media_count", Message: fmt.Sprintf("%d images attached; LinkedIn allows %d", len(p.Media), MaxImages)}
 	}
 	for i, m := range p.Media {
 		if !imageTypes[m.ContentType] {
-			return &publish.RuleError{Rule: "media_type", Message: fmt.Sprintf("media %d is %s; Greenlight publishes JPEG, PNG and GIF images to LinkedIn", i+1, m.ContentType)}
+			return &publish.RuleError{Rule: "media_type", Message: fmt.Sprintf("media %d is %s; LinkedIn takes JPEG, PNG and GIF images, or one MP4 video", i+1, m.ContentType)}
 		}
 		if m.Width > 0 && m.Height > 0 && int64(m.Width)*int64(m.Height) > MaxImagePixels {
 			return &publish.RuleError{Rule: "image_size", Message: fmt.Sprintf("image %d is %d×%d pixels; LinkedIn accepts at most %d pixels", i+1, m.Width, m.Height, MaxImagePixels)}
@@ -111,7 +123,20 @@ func CheckRules(p publish.Post) error {
 	return nil
 }
 
-// Publish uploads p's images (invisible, safe to repeat), then makes the one create (POST
+func checkVideo(m publish.Media) error {
+	if m.ContentType != "video/mp4" {
+		return &publish.RuleError{Rule: "media_type", Message: fmt.Sprintf("the video is %s; LinkedIn takes MP4", m.ContentType)}
+	}
+	if m.Size > 0 && (m.Size < MinVideoBytes || m.Size > MaxVideoBytes) {
+		return &publish.RuleError{Rule: "media_size", Message: fmt.Sprintf("the video weighs %d bytes; LinkedIn takes 75 KB to 500 MB", m.Size)}
+	}
+	if d := time.Duration(m.DurationMS) * time.Millisecond; d > 0 && (d < MinVideoDuration || d > MaxVideoDuration) {
+		return &publish.RuleError{Rule: "video_duration", Message: fmt.Sprintf("the video lasts %s; LinkedIn takes 3 seconds to 30 minutes", d.Round(time.Second))}
+	}
+	return nil
+}
+
+// Publish uploads p's images or video (invisible, safe to repeat), then makes the one create (POST
 // /rest/posts) as the account's author. Errors are *publish.Error: a 401 refreshes the
 // token once when there is a refresh token, then KindAuth; 403 KindAuth; 429
 // KindRateLimit (Retry-After, or the next midnight UTC for a daily limit); 5xx and
@@ -132,6 +157,14 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 	}
 	images := make([]mediaRef, 0, len(p.Media))
 	for i, m := range p.Media {
+		if strings.HasPrefix(m.ContentType, "video/") {
+			urn, err := s.uploadVideo(ctx, m)
+			if err != nil {
+				return publish.Result{}, err
+			}
+			images = append(images, mediaRef{ID: urn, Title: p.Title})
+			continue
+		}
 		urn, err := s.uploadImage(ctx, m, i)
 		if err != nil {
 			return publish.Result{}, err
@@ -195,7 +228,8 @@ type (
 	}
 	mediaRef struct {
 		ID      string `json:"id"`
-		AltText string `json:"altText,omitempty"`
+		AltText string `json:"altText,omitempty"` // images
+		Title   string `json:"title,omitempty"`   // videos
 	}
 	multiImage struct {
 		Images []mediaRef `json:"images"`
@@ -361,7 +395,60 @@ func (s *session) uploadImage(ctx context.Context, m publish.Media, i int) (stri
 	if _, err := s.call(ctx, request{method: "PUT", url: up.String(), op: "PUT image upload", body: data, contentType: ct}, !s.trusted(up)); err != nil {
 		return "", err
 	}
-	return init.Value.Image, s.waitImage(ctx, init.Value.Image)
+	return init.Value.Image, s.waitMedia(ctx, "images", init.Value.Image)
+}
+
+// uploadVideo uploads one video through the Videos API: initializeUpload with its size,
+// a PUT of each part to the upload URL LinkedIn gives for it (collecting their ETags),
+// finalizeUpload, then the video's status until it is AVAILABLE. Nothing is visible until
+// a post references it.
+func (s *session) uploadVideo(ctx context.Context, m publish.Media) (string, error) {
+	data, err := readMedia(m)
+	if err != nil {
+		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "reading the video", Err: err}
+	}
+	const op = "POST /rest/videos?action=initializeUpload"
+	body, _ := json.Marshal(map[string]any{"initializeUploadRequest": map[string]any{
+		"owner": s.cred.Author, "fileSizeBytes": len(data), "uploadCaptions": false, "uploadThumbnail": false}})
+	a, err := s.call(ctx, request{method: "POST", url: s.cl.apiURL + "/rest/videos?action=initializeUpload", op: op,
+		body: body, contentType: "application/json", rest: true}, false)
+	if err != nil {
+		return "", err
+	}
+	var init struct {
+		Value struct {
+			Video        string `json:"video"`
+			UploadToken  string `json:"uploadToken"`
+			Instructions []struct {
+				UploadURL string `json:"uploadUrl"`
+				FirstByte int64  `json:"firstByte"`
+				LastByte  int64  `json:"lastByte"`
+			} `json:"uploadInstructions"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(a.body, &init); err != nil || init.Value.Video == "" || len(init.Value.Instructions) == 0 {
+		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: op + ": the answer has no video or upload instructions", Err: err}
+	}
+	etags := make([]string, 0, len(init.Value.Instructions))
+	for i, in := range init.Value.Instructions {
+		up, err := url.Parse(in.UploadURL)
+		if err != nil || (up.Scheme != "https" && up.Scheme != "http") || in.FirstByte < 0 || in.LastByte < in.FirstByte || in.LastByte >= int64(len(data)) {
+			return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("%s: unusable upload instruction %d", op, i+1), Err: err}
+		}
+		pa, err := s.call(ctx, request{method: "PUT", url: up.String(), op: "PUT video upload", body: data[in.FirstByte : in.LastByte+1],
+			contentType: "application/octet-stream"}, !s.trusted(up))
+		if err != nil {
+			return "", err
+		}
+		etags = append(etags, pa.header.Get("ETag"))
+	}
+	fin, _ := json.Marshal(map[string]any{"finalizeUploadRequest": map[string]any{
+		"video": init.Value.Video, "uploadToken": init.Value.UploadToken, "uploadedPartIds": etags}})
+	if _, err := s.call(ctx, request{method: "POST", url: s.cl.apiURL + "/rest/videos?action=finalizeUpload", op: "POST /rest/videos?action=finalizeUpload",
+		body: fin, contentType: "application/json", rest: true}, false); err != nil {
+		return "", err
+	}
+	return init.Value.Video, s.waitMedia(ctx, "videos", init.Value.Video)
 }
 
 // trusted reports whether u is on a LinkedIn host (or the configured API or auth host).
@@ -378,17 +465,17 @@ func (s *session) trusted(u *url.URL) bool {
 	return false
 }
 
-// waitImage reads the image's status (GET /rest/images/{urn}) until AVAILABLE, every
-// PollInterval for at most PollTimeout.
-func (s *session) waitImage(ctx context.Context, urn string) error {
-	const op = "GET /rest/images/{urn}"
+// waitMedia reads an image's or a video's status (GET /rest/images/{urn}, GET
+// /rest/videos/{urn}) until AVAILABLE, every PollInterval for at most PollTimeout.
+func (s *session) waitMedia(ctx context.Context, kind, urn string) error {
+	op := "GET /rest/" + kind + "/{urn}"
 	interval, timeout := s.c.PollInterval, s.c.PollTimeout
 	if interval <= 0 {
 		interval = time.Second
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		a, err := s.call(ctx, request{method: "GET", url: s.cl.apiURL + "/rest/images/" + url.PathEscape(urn), op: op, rest: true}, false)
+		a, err := s.call(ctx, request{method: "GET", url: s.cl.apiURL + "/rest/" + kind + "/" + url.PathEscape(urn), op: op, rest: true}, false)
 		if err != nil {
 			return err
 		}
@@ -402,16 +489,16 @@ func (s *session) waitImage(ctx context.Context, urn string) error {
 		case "AVAILABLE":
 			return nil
 		case "PROCESSING_FAILED":
-			return &publish.Error{Kind: publish.KindPermanent, Network: Network, Message: "LinkedIn could not process image " + urn}
+			return &publish.Error{Kind: publish.KindPermanent, Network: Network, Message: "LinkedIn could not process " + urn}
 		}
 		if !time.Now().Before(deadline) {
-			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("image %s still %s after %s", urn, st.Status, timeout)}
+			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("%s still %s after %s", urn, st.Status, timeout)}
 		}
 		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "stopped while LinkedIn processed an image", Err: ctx.Err()}
+			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "stopped while LinkedIn processed " + urn, Err: ctx.Err()}
 		case <-t.C:
 		}
 	}

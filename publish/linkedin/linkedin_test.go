@@ -122,6 +122,30 @@ func TestPublish(t *testing.T) {
 	}
 }
 
+// A video goes up in LinkedIn's 4 MB parts, is finalized with the parts' ETags in order,
+// is polled until AVAILABLE, and the post references it with the post's title.
+func TestPublishVideo(t *testing.T) {
+	fake := linkedintest.Start(t, linkedintest.Options{VideoProcessing: 2})
+	data := bytes.Repeat([]byte("0123456789abcdef"), (2*linkedintest.VideoPart+linkedintest.VideoPart/2)/16)
+	m := publish.Media{ContentType: "video/mp4", Size: int64(len(data)), DurationMS: 12_000,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+	res, err := connector(fake).Publish(context.Background(), account(t, linkedintest.MemberURN(), fake.Issue(memberScopes...), nil),
+		publish.Post{Key: "k", Title: "Spring film", Text: "Our film", Media: []publish.Media{m}})
+	require.NoError(t, err)
+	posts := fake.Posts()
+	require.Len(t, posts, 1)
+	require.Equal(t, res.RemoteID, posts[0].URN)
+	require.Equal(t, "Spring film", posts[0].VideoTitle)
+	vids := fake.Videos()
+	require.Len(t, vids, 1)
+	require.Equal(t, posts[0].Video, vids[0].URN)
+	require.True(t, vids[0].Finalized)
+	require.Equal(t, len(data), vids[0].Bytes)
+	require.Equal(t, 3, vids[0].Parts)
+	require.Equal(t, 3, fake.Calls("PUT /dms-uploads"))
+	require.Equal(t, 3, fake.Calls("GET /rest/videos/:urn"), "polled until AVAILABLE")
+}
+
 func TestCommentary(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"plain text, nothing to do.", "plain text, nothing to do."},
@@ -317,6 +341,9 @@ func TestValidate(t *testing.T) {
 	img := func(ct string, w, h int, alt string) publish.Media {
 		return publish.Media{ContentType: ct, Width: w, Height: h, Alt: alt, Size: 100}
 	}
+	vid := func(ct string, size, ms int64) publish.Media {
+		return publish.Media{ContentType: ct, Size: size, DurationMS: ms}
+	}
 	many := func(n int) []publish.Media {
 		out := make([]publish.Media, n)
 		for i := range out {
@@ -339,8 +366,14 @@ func TestValidate(t *testing.T) {
 		{name: "20 images", post: publish.Post{Text: "x", Media: many(20)}, valid: true},
 		{name: "21 images", post: publish.Post{Text: "x", Media: many(21)}, rule: "media_count"},
 		{name: "webp", post: publish.Post{Text: "x", Media: []publish.Media{img("image/webp", 10, 10, "")}}, rule: "media_type"},
-		{name: "video alone", post: publish.Post{Text: "x", Media: []publish.Media{img("video/mp4", 10, 10, "")}}, rule: "media_type"},
-		{name: "video and image", post: publish.Post{Text: "x", Media: []publish.Media{img("video/mp4", 10, 10, ""), img("image/png", 10, 10, "")}}, rule: "media_mix"},
+		{name: "video alone", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1<<20, 10_000)}}, valid: true},
+		{name: "quicktime video", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/quicktime", 1<<20, 10_000)}}, rule: "media_type"},
+		{name: "video too small", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1000, 10_000)}}, rule: "media_size"},
+		{name: "video too large", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 501<<20, 10_000)}}, rule: "media_size"},
+		{name: "video too short", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1<<20, 2_000)}}, rule: "video_duration"},
+		{name: "video too long", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1<<20, 31*60_000)}}, rule: "video_duration"},
+		{name: "two videos", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1<<20, 10_000), vid("video/mp4", 1<<20, 10_000)}}, rule: "media_count"},
+		{name: "video and image", post: publish.Post{Text: "x", Media: []publish.Media{vid("video/mp4", 1<<20, 10_000), img("image/png", 10, 10, "")}}, rule: "media_mix"},
 		{name: "too many pixels", post: publish.Post{Text: "x", Media: []publish.Media{img("image/png", 7000, 6000, "")}}, rule: "image_size"},
 		{name: "long alt text", post: publish.Post{Text: "x", Media: []publish.Media{img("image/png", 10, 10, strings.Repeat("a", 4087))}}, rule: "alt_text_length"},
 	} {

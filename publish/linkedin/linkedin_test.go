@@ -190,6 +190,16 @@ func TestRefreshOnUnauthorized(t *testing.T) {
 		require.Equal(t, linkedintest.MemberURN(), next.Author)
 		require.Len(t, fake.Posts(), 1)
 	})
+	t.Run("partner app: 401 on the create, refresh, one post", func(t *testing.T) {
+		fake := linkedintest.Start(t, linkedintest.Options{RefreshTokens: true})
+		fake.Fail("POST /rest/posts", linkedintest.Fault{Status: 401, Body: `{"status":401,"serviceErrorCode":65602,"code":"EXPIRED_ACCESS_TOKEN","message":"The token used in the request has expired"}`})
+		acct := account(t, linkedintest.MemberURN(), fake.Issue(memberScopes...), &saved{})
+		_, err := connector(fake).Publish(ctx, acct, publish.Post{Key: "k", Text: "create refreshed"})
+		require.NoError(t, err)
+		require.Equal(t, 1, fake.Calls("POST /oauth/v2/accessToken"))
+		require.Equal(t, 2, fake.Calls("POST /rest/posts"))
+		require.Len(t, fake.Posts(), 1)
+	})
 	t.Run("no refresh token: 401 is auth", func(t *testing.T) {
 		fake := linkedintest.Start(t, linkedintest.Options{})
 		sv := &saved{}

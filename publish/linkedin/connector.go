@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,23 +12,6 @@ import (
 
 	"github.com/greenlight/greenlight/publish"
 )
-
-// LinkedIn's rules for a post, from the Posts and Images API documentation.
-const (
-	MaxCharacters  = 3000     // commentary
-	MaxImages      = 20       // a multi-image post has 2 to 20 images
-	MaxAltText     = 4086     // an image's altText
-	MaxImagePixels = 36152320 // an image's width × height
-	// A video (MP4, one per post, never with images) weighs 75 KB to 500 MB and lasts 3
-	// seconds to 30 minutes.
-	MinVideoBytes    = 75 << 10
-	MaxVideoBytes    = 500 << 20
-	MinVideoDuration = 3 * time.Second
-	MaxVideoDuration = 30 * time.Minute
-)
-
-// imageTypes are the image formats the Images API takes.
-var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true}
 
 // Connector publishes to LinkedIn as a member or an organization (publish.Connector), and
 // keeps partner apps' tokens fresh (publish.TokenRefresher).
@@ -77,63 +59,6 @@ func (c *Connector) client() *client {
 // Validate checks p against LinkedIn's rules (CheckRules); it needs no account.
 func (c *Connector) Validate(_ context.Context, _ publish.Account, p publish.Post) error {
 	return CheckRules(p)
-}
-
-// CheckRules checks p against LinkedIn's rules: text or media; at most MaxCharacters of
-// text (CountCharacters); either one MP4 video (MinVideoBytes to MaxVideoBytes,
-// MinVideoDuration to MaxVideoDuration when known) or up to MaxImages JPEG, PNG or GIF
-// images, each at most MaxImagePixels with alt text of at most MaxAltText; never a video
-// with images. A broken rule is a *publish.RuleError.
-func CheckRules(p publish.Post) error {
-	if n := CountCharacters(p.Text); n > MaxCharacters {
-		return &publish.RuleError{Rule: "text_length", Message: fmt.Sprintf("the text is %d characters long; LinkedIn allows %d", n, MaxCharacters)}
-	}
-	if strings.TrimSpace(p.Text) == "" && len(p.Media) == 0 {
-		return &publish.RuleError{Rule: "text_length", Message: "a LinkedIn post needs text or media"}
-	}
-	videos := 0
-	for _, m := range p.Media {
-		if strings.HasPrefix(m.ContentType, "video/") {
-			videos++
-		}
-	}
-	if videos > 0 && videos < len(p.Media) {
-		return &publish.RuleError{Rule: "media_mix", Message: "LinkedIn does not mix a video with images in one post"}
-	}
-	if videos > 1 {
-		return &publish.RuleError{Rule: "media_count", Message: fmt.Sprintf("%d videos attached; a LinkedIn post has one", videos)}
-	}
-	if videos == 1 {
-		return checkVideo(p.Media[0])
-	}
-	if len(p.Media) > MaxImages {
-		return &publish.RuleError{Rule: "media_count", Message: fmt.Sprintf("%d images attached; LinkedIn allows %d", len(p.Media), MaxImages)}
-	}
-	for i, m := range p.Media {
-		if !imageTypes[m.ContentType] {
-			return &publish.RuleError{Rule: "media_type", Message: fmt.Sprintf("media %d is %s; LinkedIn takes JPEG, PNG and GIF images, or one MP4 video", i+1, m.ContentType)}
-		}
-		if m.Width > 0 && m.Height > 0 && int64(m.Width)*int64(m.Height) > MaxImagePixels {
-			return &publish.RuleError{Rule: "image_size", Message: fmt.Sprintf("image %d is %d×%d pixels; LinkedIn accepts at most %d pixels", i+1, m.Width, m.Height, MaxImagePixels)}
-		}
-		if n := CountCharacters(m.Alt); n > MaxAltText {
-			return &publish.RuleError{Rule: "alt_text_length", Message: fmt.Sprintf("the alt text of image %d is %d characters long; LinkedIn allows %d", i+1, n, MaxAltText)}
-		}
-	}
-	return nil
-}
-
-func checkVideo(m publish.Media) error {
-	if m.ContentType != "video/mp4" {
-		return &publish.RuleError{Rule: "media_type", Message: fmt.Sprintf("the video is %s; LinkedIn takes MP4", m.ContentType)}
-	}
-	if m.Size > 0 && (m.Size < MinVideoBytes || m.Size > MaxVideoBytes) {
-		return &publish.RuleError{Rule: "media_size", Message: fmt.Sprintf("the video weighs %d bytes; LinkedIn takes 75 KB to 500 MB", m.Size)}
-	}
-	if d := time.Duration(m.DurationMS) * time.Millisecond; d > 0 && (d < MinVideoDuration || d > MaxVideoDuration) {
-		return &publish.RuleError{Rule: "video_duration", Message: fmt.Sprintf("the video lasts %s; LinkedIn takes 3 seconds to 30 minutes", d.Round(time.Second))}
-	}
-	return nil
 }
 
 // Publish uploads p's images or video (invisible, safe to repeat), then makes the one create (POST
@@ -359,151 +284,6 @@ func (s *session) call(ctx context.Context, r request, anonymous bool) (answer, 
 	return a, err
 }
 
-// uploadImage uploads one image through the Images API: initializeUpload with the author
-// as owner, a PUT of the bytes to the upload URL, then the image's status until it is
-// AVAILABLE. Nothing is visible until a post references it, so every step may be repeated.
-func (s *session) uploadImage(ctx context.Context, m publish.Media, i int) (string, error) {
-	data, err := readMedia(m)
-	if err != nil {
-		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("reading image %d", i+1), Err: err}
-	}
-	const op = "POST /rest/images?action=initializeUpload"
-	body, _ := json.Marshal(map[string]any{"initializeUploadRequest": map[string]string{"owner": s.cred.Author}})
-	a, err := s.call(ctx, request{method: "POST", url: s.cl.apiURL + "/rest/images?action=initializeUpload", op: op,
-		body: body, contentType: "application/json", rest: true}, false)
-	if err != nil {
-		return "", err
-	}
-	var init struct {
-		Value struct {
-			UploadURL string `json:"uploadUrl"`
-			Image     string `json:"image"`
-		} `json:"value"`
-	}
-	if err := json.Unmarshal(a.body, &init); err != nil || init.Value.UploadURL == "" || init.Value.Image == "" {
-		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: op + ": the answer has no uploadUrl or image", Err: err}
-	}
-	up, err := url.Parse(init.Value.UploadURL)
-	if err != nil || (up.Scheme != "https" && up.Scheme != "http") {
-		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: op + ": unusable uploadUrl", Err: err}
-	}
-	ct := m.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	// The token goes only to LinkedIn's own hosts.
-	if _, err := s.call(ctx, request{method: "PUT", url: up.String(), op: "PUT image upload", body: data, contentType: ct}, !s.trusted(up)); err != nil {
-		return "", err
-	}
-	return init.Value.Image, s.waitMedia(ctx, "images", init.Value.Image)
-}
-
-// uploadVideo uploads one video through the Videos API: initializeUpload with its size,
-// a PUT of each part to the upload URL LinkedIn gives for it (collecting their ETags),
-// finalizeUpload, then the video's status until it is AVAILABLE. Nothing is visible until
-// a post references it.
-func (s *session) uploadVideo(ctx context.Context, m publish.Media) (string, error) {
-	data, err := readMedia(m)
-	if err != nil {
-		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "reading the video", Err: err}
-	}
-	const op = "POST /rest/videos?action=initializeUpload"
-	body, _ := json.Marshal(map[string]any{"initializeUploadRequest": map[string]any{
-		"owner": s.cred.Author, "fileSizeBytes": len(data), "uploadCaptions": false, "uploadThumbnail": false}})
-	a, err := s.call(ctx, request{method: "POST", url: s.cl.apiURL + "/rest/videos?action=initializeUpload", op: op,
-		body: body, contentType: "application/json", rest: true}, false)
-	if err != nil {
-		return "", err
-	}
-	var init struct {
-		Value struct {
-			Video        string `json:"video"`
-			UploadToken  string `json:"uploadToken"`
-			Instructions []struct {
-				UploadURL string `json:"uploadUrl"`
-				FirstByte int64  `json:"firstByte"`
-				LastByte  int64  `json:"lastByte"`
-			} `json:"uploadInstructions"`
-		} `json:"value"`
-	}
-	if err := json.Unmarshal(a.body, &init); err != nil || init.Value.Video == "" || len(init.Value.Instructions) == 0 {
-		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: op + ": the answer has no video or upload instructions", Err: err}
-	}
-	etags := make([]string, 0, len(init.Value.Instructions))
-	for i, in := range init.Value.Instructions {
-		up, err := url.Parse(in.UploadURL)
-		if err != nil || (up.Scheme != "https" && up.Scheme != "http") || in.FirstByte < 0 || in.LastByte < in.FirstByte || in.LastByte >= int64(len(data)) {
-			return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("%s: unusable upload instruction %d", op, i+1), Err: err}
-		}
-		pa, err := s.call(ctx, request{method: "PUT", url: up.String(), op: "PUT video upload", body: data[in.FirstByte : in.LastByte+1],
-			contentType: "application/octet-stream"}, !s.trusted(up))
-		if err != nil {
-			return "", err
-		}
-		etags = append(etags, pa.header.Get("ETag"))
-	}
-	fin, _ := json.Marshal(map[string]any{"finalizeUploadRequest": map[string]any{
-		"video": init.Value.Video, "uploadToken": init.Value.UploadToken, "uploadedPartIds": etags}})
-	if _, err := s.call(ctx, request{method: "POST", url: s.cl.apiURL + "/rest/videos?action=finalizeUpload", op: "POST /rest/videos?action=finalizeUpload",
-		body: fin, contentType: "application/json", rest: true}, false); err != nil {
-		return "", err
-	}
-	return init.Value.Video, s.waitMedia(ctx, "videos", init.Value.Video)
-}
-
-// trusted reports whether u is on a LinkedIn host (or the configured API or auth host).
-func (s *session) trusted(u *url.URL) bool {
-	host := strings.ToLower(u.Hostname())
-	if host == "linkedin.com" || strings.HasSuffix(host, ".linkedin.com") {
-		return true
-	}
-	for _, base := range []string{s.cl.apiURL, s.cl.authURL} {
-		if b, err := url.Parse(base); err == nil && strings.EqualFold(b.Host, u.Host) {
-			return true
-		}
-	}
-	return false
-}
-
-// waitMedia reads an image's or a video's status (GET /rest/images/{urn}, GET
-// /rest/videos/{urn}) until AVAILABLE, every PollInterval for at most PollTimeout.
-func (s *session) waitMedia(ctx context.Context, kind, urn string) error {
-	op := "GET /rest/" + kind + "/{urn}"
-	interval, timeout := s.c.PollInterval, s.c.PollTimeout
-	if interval <= 0 {
-		interval = time.Second
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		a, err := s.call(ctx, request{method: "GET", url: s.cl.apiURL + "/rest/" + kind + "/" + url.PathEscape(urn), op: op, rest: true}, false)
-		if err != nil {
-			return err
-		}
-		var st struct {
-			Status string `json:"status"`
-		}
-		if err := json.Unmarshal(a.body, &st); err != nil {
-			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: op + ": unreadable answer", Err: err}
-		}
-		switch st.Status {
-		case "AVAILABLE":
-			return nil
-		case "PROCESSING_FAILED":
-			return &publish.Error{Kind: publish.KindPermanent, Network: Network, Message: "LinkedIn could not process " + urn}
-		}
-		if !time.Now().Before(deadline) {
-			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("%s still %s after %s", urn, st.Status, timeout)}
-		}
-		t := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "stopped while LinkedIn processed " + urn, Err: ctx.Err()}
-		case <-t.C:
-		}
-	}
-}
-
 // create makes the one visible call. Without an idempotency key, an outcome that may
 // hide a created post is KindAmbiguous.
 func (s *session) create(ctx context.Context, body postBody) (string, error) {
@@ -532,16 +312,4 @@ func (s *session) create(ctx context.Context, body postBody) (string, error) {
 			Message: fmt.Sprintf("%s answered %d without x-restli-id: the post is probably on LinkedIn but its id is unknown", op, a.status)}
 	}
 	return urn, nil
-}
-
-func readMedia(m publish.Media) ([]byte, error) {
-	if m.Open == nil {
-		return nil, errors.New("no file")
-	}
-	r, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
 }

@@ -108,8 +108,10 @@ func (s *session) uploadVideo(ctx context.Context, m publish.Media) (string, err
 // trusted reports whether u is on a LinkedIn host (or the configured API or auth host).
 func (s *session) trusted(u *url.URL) bool {
 	host := strings.ToLower(u.Hostname())
-	if host == "linkedin.com" || strings.HasSuffix(host, ".linkedin.com") {
-		return true
+	for _, domain := range []string{"linkedin.com", "licdn.com"} { // LinkedIn's site and media CDN
+		if host == domain || strings.HasSuffix(host, "."+domain) {
+			return true
+		}
 	}
 	for _, base := range []string{s.cl.apiURL, s.cl.authURL} {
 		if b, err := url.Parse(base); err == nil && strings.EqualFold(b.Host, u.Host) {

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -578,4 +579,21 @@ func mustExpireSoon(t *testing.T, raw []byte) []byte {
 	out, err := json.Marshal(c)
 	require.NoError(t, err)
 	return out
+}
+
+// The member's token goes only to LinkedIn's hosts: an upload URL elsewhere gets the bytes
+// without it.
+func TestTokenStaysWithLinkedIn(t *testing.T) {
+	var auth []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth = append(auth, r.Header.Get("Authorization"))
+		w.WriteHeader(201)
+	}))
+	t.Cleanup(other.Close)
+	fake := linkedintest.Start(t, linkedintest.Options{})
+	fake.Fail("POST /rest/images", linkedintest.Fault{Status: 200, Body: `{"value":{"uploadUrl":"` + other.URL + `/up","image":"urn:li:image:X"}}`})
+	_, err := connector(fake).Publish(context.Background(), account(t, linkedintest.MemberURN(), fake.Issue(memberScopes...), nil),
+		publish.Post{Key: "k", Text: "x", Media: []publish.Media{pngMedia(t, "", 1)}})
+	require.Error(t, err) // the fake knows no urn:li:image:X
+	require.Equal(t, []string{""}, auth)
 }

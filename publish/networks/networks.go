@@ -8,6 +8,7 @@ import (
 
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
+	"github.com/greenlight/greenlight/publish/linkedin"
 	"github.com/greenlight/greenlight/publish/mastodon"
 	"github.com/greenlight/greenlight/publish/x"
 )
@@ -18,6 +19,10 @@ type Config struct {
 	Apps map[string]publish.OAuthApp
 	// LinkedInVersion is the LinkedIn-Version header (YYYYMM), GREENLIGHT_LINKEDIN_VERSION.
 	LinkedInVersion string
+	// LinkedInOrganizations says the LinkedIn app has the Community Management API
+	// product: Greenlight then asks for the organization scopes and offers the Pages the
+	// member administers, GREENLIGHT_LINKEDIN_ORGANIZATIONS.
+	LinkedInOrganizations bool
 	// MetaGraphVersion is the Graph API version (e.g. v21.0), GREENLIGHT_META_GRAPH_VERSION.
 	MetaGraphVersion string
 }
@@ -32,11 +37,14 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
 	}
-	// X only with the operator's app: its access tokens last two hours and refreshing them
-	// needs the app's credentials, so without them an X account cannot be kept working;
-	// the "x" channel then goes to the client's webhook (or the dev publisher) as before.
+	// The OAuth networks only with the operator's app: their accounts are connected and
+	// their tokens refreshed with the app's credentials, so without them no account can
+	// work; their channel then goes to the client's webhook (or the dev publisher).
 	if app := cfg.App(x.Network); app.Configured() {
 		conns[x.Network] = x.New(hc, app)
+	}
+	if app := cfg.App(linkedin.Network); app.Configured() {
+		conns[linkedin.Network] = linkedin.NewConnector(hc, app, cfg.LinkedInVersion)
 	}
 	return conns
 }
@@ -46,6 +54,7 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 // service answers "not configured: set …" for it).
 func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
 	return map[string]publish.OAuthProvider{
-		x.Network: x.New(hc, cfg.App(x.Network)),
+		x.Network:        x.New(hc, cfg.App(x.Network)),
+		linkedin.Network: &linkedin.Provider{HTTP: hc, Version: cfg.LinkedInVersion, Organizations: cfg.LinkedInOrganizations},
 	}
 }

@@ -69,6 +69,9 @@ type Options struct {
 	// VideoPolls is how many status reads of a video container answer IN_PROGRESS
 	// before FINISHED (default 1).
 	VideoPolls int
+	// AccountsPageSize caps how many Pages one answer of /me/accounts holds (default 25, as
+	// Graph's default page size), so that tests see the cursors followed.
+	AccountsPageSize int
 }
 
 // Post is something the fake published: an Instagram media or a Facebook Page post.
@@ -108,6 +111,7 @@ type Server struct {
 
 	fetch      *http.Client
 	videoPolls int
+	pageSize   int
 
 	mu         sync.Mutex
 	codes      map[string]grant
@@ -126,7 +130,7 @@ type Server struct {
 
 // Start starts a fake on loopback, stopped at cleanup.
 func Start(t testing.TB, o Options) *Server {
-	s := &Server{Version: o.Version, fetch: o.Fetch, videoPolls: o.VideoPolls,
+	s := &Server{Version: o.Version, fetch: o.Fetch, videoPolls: o.VideoPolls, pageSize: o.AccountsPageSize,
 		codes: map[string]grant{}, short: map[string]bool{}, long: map[string]bool{}, expired: map[string]bool{},
 		containers: map[string]*container{}, photos: map[string]*photo{}, faults: map[string][]Fault{}, calls: map[string]int{}}
 	if s.Version == "" {
@@ -458,6 +462,9 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request) {
 	limit, _ := strconv.Atoi(r.Form.Get("limit"))
 	if limit <= 0 {
 		limit = 25
+	}
+	if s.pageSize > 0 && limit > s.pageSize {
+		limit = s.pageSize
 	}
 	start, _ := strconv.Atoi(r.Form.Get("after"))
 	if start > len(all) {

@@ -97,7 +97,15 @@ func (c *Instagram) clock() time.Time {
 // MP4/MOV videos (Reels: 3 s to 15 min; in a carousel at most 60 s), a caption of at most
 // 2,200 characters, 30 hashtags and 20 @mentions; and, when PublicURL is set, that Meta
 // can fetch media from it. A broken rule is a *publish.RuleError.
+//
+// The rules apply to a client with a connected Instagram account (acct.ID set): without
+// one, the channel goes to the client's publishing webhook, whose receiver has its own
+// rules (checkRouting refuses the channel when there is no webhook either), and submitting
+// checks again once an account is connected.
 func (c *Instagram) Validate(ctx context.Context, acct publish.Account, p publish.Post) error {
+	if acct.ID == "" {
+		return nil
+	}
 	if err := CheckInstagram(p); err != nil {
 		return err
 	}

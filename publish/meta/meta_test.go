@@ -385,7 +385,7 @@ func TestValidate(t *testing.T) {
 			if tt.network == "instagram" {
 				c = meta.NewInstagram(nil, "")
 			}
-			err := c.Validate(context.Background(), publish.Account{}, tt.p)
+			err := c.Validate(context.Background(), publish.Account{ID: "acct-1", Network: tt.network}, tt.p)
 			if tt.rule == "" {
 				require.NoError(t, err)
 				return
@@ -393,6 +393,8 @@ func TestValidate(t *testing.T) {
 			var re *publish.RuleError
 			require.True(t, errors.As(err, &re), "want a RuleError, got %v", err)
 			require.Equal(t, tt.rule, re.Rule)
+			// Without a connected account the channel goes to the webhook: no rules here.
+			require.NoError(t, c.Validate(context.Background(), publish.Account{Network: tt.network}, tt.p))
 		})
 	}
 }
@@ -417,7 +419,7 @@ func TestInstagramValidatePublicURL(t *testing.T) {
 		t.Run(tt.url, func(t *testing.T) {
 			c := meta.NewInstagram(nil, "")
 			c.PublicURL = tt.url
-			err := c.Validate(context.Background(), publish.Account{}, post("hi", image("https://x.fr", "a")))
+			err := c.Validate(context.Background(), igAccount(t), post("hi", image("https://x.fr", "a")))
 			if tt.ok {
 				require.NoError(t, err)
 				return

@@ -9,6 +9,7 @@ import (
 	"github.com/greenlight/greenlight/publish"
 	"github.com/greenlight/greenlight/publish/bluesky"
 	"github.com/greenlight/greenlight/publish/mastodon"
+	"github.com/greenlight/greenlight/publish/meta"
 )
 
 // Config is the operator's network settings: the OAuth apps by network ("instagram" and
@@ -19,7 +20,11 @@ type Config struct {
 	LinkedInVersion string
 	// MetaGraphVersion is the Graph API version (e.g. v21.0), GREENLIGHT_META_GRAPH_VERSION.
 	MetaGraphVersion string
+	// PublicURL is GREENLIGHT_PUBLIC_URL: Instagram fetches media from it, so its rules
+	// refuse media posts at save time when it is not a public https address.
+	PublicURL string
 }
+
 
 // App returns the operator's app for network (zero when not configured).
 func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
@@ -30,6 +35,12 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	return map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
+		meta.InstagramNetwork: func() publish.Connector {
+			ig := meta.NewInstagram(hc, cfg.MetaGraphVersion)
+			ig.PublicURL = cfg.PublicURL
+			return ig
+		}(),
+		meta.FacebookNetwork: meta.NewFacebook(hc, cfg.MetaGraphVersion),
 	}
 }
 
@@ -37,5 +48,11 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 // app, by network name; a network whose app is not configured is still listed (the
 // service answers "not configured: set …" for it).
 func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
-	return map[string]publish.OAuthProvider{}
+	return map[string]publish.OAuthProvider{
+		// Both use the operator's one Meta app (GREENLIGHT_META_APP_ID/_SECRET), given to
+		// them as cfg.App("instagram") and cfg.App("facebook"); the Graph API version
+		// defaults to meta.DefaultVersion.
+		meta.InstagramNetwork: meta.NewInstagramProvider(hc, cfg.MetaGraphVersion),
+		meta.FacebookNetwork:  meta.NewFacebookProvider(hc, cfg.MetaGraphVersion),
+	}
 }

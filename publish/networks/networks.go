@@ -25,7 +25,6 @@ type Config struct {
 	PublicURL string
 }
 
-
 // App returns the operator's app for network (zero when not configured).
 func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
 

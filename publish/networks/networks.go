@@ -29,18 +29,24 @@ type Config struct {
 func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
 
 // Connectors returns every shipped connector by network name, each reaching networks
-// through hc (the shared outbound client).
+// through hc (the shared outbound client). Instagram and Facebook are included only when
+// the operator configured the Meta app (cfg.App): without it no account can be connected,
+// and those channels keep going to the client's webhook as before. Every process that
+// publishes (worker, dev) must therefore be given the Meta app too.
 func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
-	return map[string]publish.Connector{
+	conns := map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
 		mastodon.Network: mastodon.NewConnector(hc),
-		meta.InstagramNetwork: func() publish.Connector {
-			ig := meta.NewInstagram(hc, cfg.MetaGraphVersion)
-			ig.PublicURL = cfg.PublicURL
-			return ig
-		}(),
-		meta.FacebookNetwork: meta.NewFacebook(hc, cfg.MetaGraphVersion),
 	}
+	if cfg.App(meta.InstagramNetwork).Configured() {
+		ig := meta.NewInstagram(hc, cfg.MetaGraphVersion)
+		ig.PublicURL = cfg.PublicURL
+		conns[meta.InstagramNetwork] = ig
+	}
+	if cfg.App(meta.FacebookNetwork).Configured() {
+		conns[meta.FacebookNetwork] = meta.NewFacebook(hc, cfg.MetaGraphVersion)
+	}
+	return conns
 }
 
 // Providers returns the OAuth providers of the networks connected with the operator's

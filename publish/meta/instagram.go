@@ -69,7 +69,8 @@ type Instagram struct {
 	// for tests against a local fake (internal/metatest), never for Meta itself.
 	AllowPrivateMediaURLs bool
 	// PollInterval and PollTimeout bound the wait for a container Meta is processing:
-	// still IN_PROGRESS after PollTimeout is KindRetryable (defaults 3s and 5 minutes).
+	// still IN_PROGRESS after PollTimeout (default 3 minutes), or when less than a minute
+	// is left before ctx's deadline, is KindRetryable; PollInterval defaults to 3 s.
 	PollInterval, PollTimeout time.Duration
 
 	now func() time.Time
@@ -202,6 +203,10 @@ func publicURLMessage(why string) string {
 	return "Instagram fetches every image and video from Greenlight's public address, and " + why +
 		": set GREENLIGHT_PUBLIC_URL to a public https URL that serves Greenlight (the API's /media path must be reachable from the internet)"
 }
+
+// publishReserve is the time kept, before ctx's deadline, for media_publish and the
+// checks after it.
+const publishReserve = time.Minute
 
 // containerStatus is GET /{container-id}?fields=status_code,status.
 type containerStatus struct {
@@ -429,9 +434,13 @@ func (c *Instagram) wait(ctx context.Context, g graph, cred Credentials, id, wha
 		interval = 3 * time.Second
 	}
 	if timeout <= 0 {
-		timeout = 5 * time.Minute
+		timeout = 3 * time.Minute
 	}
 	deadline := c.clock().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Add(-publishReserve).Before(deadline) {
+		// Leave time to publish: an activity cut off during media_publish would not know.
+		deadline = d.Add(-publishReserve)
+	}
 	for {
 		var st containerStatus
 		if err := g.get(ctx, "GET /{container-id}", id, cred.PageToken, url.Values{"fields": {"status_code,status"}}, &st); err != nil {

@@ -441,3 +441,19 @@ func TestInstagramValidatePublicURL(t *testing.T) {
 		require.Zero(t, f.Calls("POST /{ig-user-id}/media"))
 	})
 }
+
+// A container still processing when the activity's time is nearly up ends the attempt
+// (retryable) with a minute left for media_publish, whatever PollTimeout says.
+func TestInstagramPollingLeavesTimeToPublish(t *testing.T) {
+	host := mediaHost(t)
+	f := metatest.Start(t, metatest.Options{})
+	f.StickNextContainer(0, "", "")
+	c := newInstagram(t, f)
+	c.PollTimeout = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+300*time.Millisecond)
+	defer cancel()
+	_, err := c.Publish(ctx, igAccount(t), post("slow", image(host, "a")))
+	requireKind(t, err, publish.KindRetryable)
+	require.NoError(t, ctx.Err(), "gave up before the deadline")
+	require.Zero(t, f.Calls("POST /{ig-user-id}/media_publish"))
+}

@@ -386,9 +386,6 @@ func (c *Instagram) createContainers(ctx context.Context, g graph, cred Credenti
 			params.Set("share_to_feed", "true")
 		} else {
 			params.Set("image_url", m.URL)
-			if m.Alt != "" {
-				params.Set("alt_text", m.Alt)
-			}
 		}
 		id, err := create(params)
 		if err != nil {
@@ -404,9 +401,6 @@ func (c *Instagram) createContainers(ctx context.Context, g graph, cred Credenti
 			params.Set("video_url", m.URL)
 		} else {
 			params.Set("image_url", m.URL)
-			if m.Alt != "" {
-				params.Set("alt_text", m.Alt)
-			}
 		}
 		id, err := create(params)
 		if err != nil {

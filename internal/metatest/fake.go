@@ -10,12 +10,14 @@
 // Like Meta, it fetches image_url and video_url itself (through Options.Fetch, which may
 // reach the test's loopback servers). Knobs: Fail (injected answers, including "processed,
 // then the connection dropped"), ExpireToken (code 190), StickNextContainer (IN_PROGRESS,
-// then ERROR), SetQuotaUsage; inspection: Posts, Calls.
+// then ERROR), SetQuotaUsage, Options.RequireAppSecretProof; inspection: Posts, Calls.
 package metatest
 
 import (
 	"bufio"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -72,6 +74,10 @@ type Options struct {
 	// AccountsPageSize caps how many Pages one answer of /me/accounts holds (default 25, as
 	// Graph's default page size), so that tests see the cursors followed.
 	AccountsPageSize int
+	// RequireAppSecretProof answers every call made with a token but without a valid
+	// appsecret_proof with an error, as an app with "Require App Secret" does (a wrong
+	// proof is refused either way).
+	RequireAppSecretProof bool
 }
 
 // Post is something the fake published: an Instagram media or a Facebook Page post.
@@ -112,6 +118,7 @@ type Server struct {
 	fetch      *http.Client
 	videoPolls int
 	pageSize   int
+	needProof  bool
 
 	mu         sync.Mutex
 	codes      map[string]grant
@@ -130,7 +137,7 @@ type Server struct {
 
 // Start starts a fake on loopback, stopped at cleanup.
 func Start(t testing.TB, o Options) *Server {
-	s := &Server{Version: o.Version, fetch: o.Fetch, videoPolls: o.VideoPolls, pageSize: o.AccountsPageSize,
+	s := &Server{Version: o.Version, fetch: o.Fetch, videoPolls: o.VideoPolls, pageSize: o.AccountsPageSize, needProof: o.RequireAppSecretProof,
 		codes: map[string]grant{}, short: map[string]bool{}, long: map[string]bool{}, expired: map[string]bool{},
 		containers: map[string]*container{}, photos: map[string]*photo{}, faults: map[string][]Fault{}, calls: map[string]int{}}
 	if s.Version == "" {
@@ -317,6 +324,18 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, route string, se
 	token := r.Form.Get("access_token")
 	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		token = h
+	}
+	if proof := r.Form.Get("appsecret_proof"); token != "" && (proof != "" || s.needProof) {
+		m := hmac.New(sha256.New, []byte(AppSecret))
+		m.Write([]byte(token))
+		if proof == "" {
+			graphError(w, 400, 100, 0, "GraphMethodException", "API calls from the server require an appsecret_proof argument")
+			return
+		}
+		if !hmac.Equal([]byte(proof), []byte(hex.EncodeToString(m.Sum(nil)))) {
+			graphError(w, 400, 100, 0, "GraphMethodException", "Invalid appsecret_proof provided in the API argument")
+			return
+		}
 	}
 	s.mu.Lock()
 	expired := s.expired[token]

@@ -28,7 +28,7 @@ func TestConnectThenPublish(t *testing.T) {
 	policy, err := outbound.ParsePolicy("127.0.0.1")
 	require.NoError(t, err)
 	hc := outbound.NewClient(policy, outbound.Options{})
-	f := metatest.Start(t, metatest.Options{})
+	f := metatest.Start(t, metatest.Options{RequireAppSecretProof: true})
 	const redirect = "http://127.0.0.1:1/oauth/callback/"
 
 	tests := []struct{ network, kind string }{{"instagram", "instagram"}, {"facebook", "page"}}

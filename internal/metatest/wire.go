@@ -12,16 +12,17 @@ import (
 // (GREENLIGHT_META_APP_ID/_SECRET).
 func App() publish.OAuthApp { return publish.OAuthApp{ClientID: AppID, ClientSecret: AppSecret} }
 
-// Connectors returns the Instagram and Facebook connectors pointed at s, calling it through
+// Connectors returns the Instagram and Facebook connectors pointed at s, with the app's
+// secret (appsecret_proof on every call), calling it through
 // hc (which must be allowed to reach loopback). Instagram accepts media URLs on loopback,
 // which s fetches as Meta would; it polls containers every 10 ms for at most 10 s.
 func (s *Server) Connectors(hc *http.Client) map[string]publish.Connector {
 	ig := meta.NewInstagram(hc, s.Version)
-	ig.GraphURL = s.URL
+	ig.GraphURL, ig.AppSecret = s.URL, AppSecret
 	ig.AllowPrivateMediaURLs = true
 	ig.PollInterval, ig.PollTimeout = 10*time.Millisecond, 10*time.Second
 	fb := meta.NewFacebook(hc, s.Version)
-	fb.GraphURL = s.URL
+	fb.GraphURL, fb.AppSecret = s.URL, AppSecret
 	return map[string]publish.Connector{meta.InstagramNetwork: ig, meta.FacebookNetwork: fb}
 }
 

@@ -38,6 +38,9 @@ type Facebook struct {
 	HTTP     *http.Client
 	GraphURL string // default DefaultGraphURL
 	Version  string // default DefaultVersion
+	// AppSecret is the Meta app's secret (GREENLIGHT_META_APP_SECRET): every call then
+	// carries appsecret_proof. Empty: calls go without it (the app must not require it).
+	AppSecret string
 }
 
 // NewFacebook returns a Facebook Pages connector calling the Graph API version through hc.
@@ -48,7 +51,11 @@ func NewFacebook(hc *http.Client, version string) *Facebook {
 // Network returns "facebook".
 func (c *Facebook) Network() string { return FacebookNetwork }
 
-func (c *Facebook) graph() graph { return newGraph(c.HTTP, c.GraphURL, c.Version, FacebookNetwork) }
+func (c *Facebook) graph() graph {
+	g := newGraph(c.HTTP, c.GraphURL, c.Version, FacebookNetwork)
+	g.appSecret = c.AppSecret
+	return g
+}
 
 // Validate checks p against a Page post's rules: text or photos, text of at most 63,206
 // characters, at most 10 photos of at most 4 MB each in a type Pages accept, no video. A

@@ -16,6 +16,9 @@ package meta
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +59,30 @@ type graph struct {
 	base    string // e.g. https://graph.facebook.com
 	version string // e.g. v21.0
 	network string
+	// appSecret, when known, signs every call made with a token (appsecret_proof), as apps
+	// with "Require App Secret" demand: a token leaked alone cannot be used.
+	appSecret string
+}
+
+// withProof returns params with appsecret_proof for token: hex HMAC-SHA256 of the token
+// keyed by the app secret.
+func (g graph) withProof(token string, params url.Values) url.Values {
+	if token == "" || g.appSecret == "" {
+		return params
+	}
+	out := url.Values{}
+	for k, v := range params {
+		out[k] = v
+	}
+	out.Set("appsecret_proof", AppSecretProof(g.appSecret, token))
+	return out
+}
+
+// AppSecretProof is Graph's appsecret_proof for token: hex(HMAC-SHA256(appSecret, token)).
+func AppSecretProof(appSecret, token string) string {
+	m := hmac.New(sha256.New, []byte(appSecret))
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 func newGraph(hc *http.Client, base, version, network string) graph {
@@ -236,6 +263,7 @@ func exhausted(h http.Header) bool {
 
 // get calls GET /{version}/{path}?params with token and decodes the answer into out.
 func (g graph) get(ctx context.Context, op, path, token string, params url.Values, out any) error {
+	params = g.withProof(token, params)
 	u := g.base + "/" + g.version + "/" + strings.TrimLeft(path, "/")
 	if len(params) > 0 {
 		u += "?" + params.Encode()
@@ -249,6 +277,7 @@ func (g graph) get(ctx context.Context, op, path, token string, params url.Value
 
 // post calls POST /{version}/{path} with params as a form body.
 func (g graph) post(ctx context.Context, op, path, token string, params url.Values, out any) error {
+	params = g.withProof(token, params)
 	u := g.base + "/" + g.version + "/" + strings.TrimLeft(path, "/")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(params.Encode()))
 	if err != nil {
@@ -261,6 +290,7 @@ func (g graph) post(ctx context.Context, op, path, token string, params url.Valu
 // postFile calls POST /{version}/{path} as multipart/form-data with params and the file
 // under field "source" (Graph's upload of a photo's bytes).
 func (g graph) postFile(ctx context.Context, op, path, token string, params url.Values, name, contentType string, data []byte, out any) error {
+	params = g.withProof(token, params)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for k, vs := range params {

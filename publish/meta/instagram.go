@@ -62,6 +62,9 @@ type Instagram struct {
 	HTTP     *http.Client
 	GraphURL string // default DefaultGraphURL
 	Version  string // default DefaultVersion
+	// AppSecret is the Meta app's secret (GREENLIGHT_META_APP_SECRET): every call then
+	// carries appsecret_proof. Empty: calls go without it (the app must not require it).
+	AppSecret string
 	// PublicURL is GREENLIGHT_PUBLIC_URL: when set, Validate refuses media posts early if
 	// Meta could not fetch from it.
 	PublicURL string
@@ -84,7 +87,11 @@ func NewInstagram(hc *http.Client, version string) *Instagram {
 // Network returns "instagram".
 func (c *Instagram) Network() string { return InstagramNetwork }
 
-func (c *Instagram) graph() graph { return newGraph(c.HTTP, c.GraphURL, c.Version, InstagramNetwork) }
+func (c *Instagram) graph() graph {
+	g := newGraph(c.HTTP, c.GraphURL, c.Version, InstagramNetwork)
+	g.appSecret = c.AppSecret
+	return g
+}
 
 func (c *Instagram) clock() time.Time {
 	if c.now != nil {

@@ -457,3 +457,36 @@ func TestInstagramPollingLeavesTimeToPublish(t *testing.T) {
 	require.NoError(t, ctx.Err(), "gave up before the deadline")
 	require.Zero(t, f.Calls("POST /{ig-user-id}/media_publish"))
 }
+
+// With the app secret every call carries appsecret_proof, as an app requiring it demands;
+// without it such an app refuses the call (permanent: a configuration to fix).
+func TestAppSecretProof(t *testing.T) {
+	host := mediaHost(t)
+	tests := []struct {
+		name   string
+		secret string
+		kind   publish.Kind
+	}{
+		{"with the secret", metatest.AppSecret, -1},
+		{"without", "", publish.KindPermanent},
+		{"wrong secret", "not-the-secret", publish.KindPermanent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := metatest.Start(t, metatest.Options{RequireAppSecretProof: true})
+			ig, fb := newInstagram(t, f), newFacebook(t, f)
+			ig.AppSecret, fb.AppSecret = tt.secret, tt.secret
+			_, errIG := ig.Publish(context.Background(), igAccount(t), post("proof", image(host, "a")))
+			_, errFB := fb.Publish(context.Background(), fbAccount(t), post("proof", image(host, "a"), image(host, "b")))
+			if tt.kind < 0 {
+				require.NoError(t, errIG)
+				require.NoError(t, errFB)
+				require.Len(t, f.Posts(), 2)
+				return
+			}
+			require.Contains(t, requireKind(t, errIG, tt.kind).Message, "appsecret_proof")
+			require.Contains(t, requireKind(t, errFB, tt.kind).Message, "appsecret_proof")
+			require.Empty(t, f.Posts())
+		})
+	}
+}

@@ -149,6 +149,7 @@ type pageAnswer struct {
 // cursors.
 func (p *Provider) Identities(ctx context.Context, app publish.OAuthApp, tok publish.OAuthToken) ([]publish.Identity, error) {
 	g := p.graph()
+	g.appSecret = app.ClientSecret
 	var out []publish.Identity
 	after := ""
 	for range 20 { // 20 pages of 100: more Pages than anyone manages

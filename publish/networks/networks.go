@@ -40,11 +40,13 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	}
 	if cfg.App(meta.InstagramNetwork).Configured() {
 		ig := meta.NewInstagram(hc, cfg.MetaGraphVersion)
-		ig.PublicURL = cfg.PublicURL
+		ig.PublicURL, ig.AppSecret = cfg.PublicURL, cfg.App(meta.InstagramNetwork).ClientSecret
 		conns[meta.InstagramNetwork] = ig
 	}
 	if cfg.App(meta.FacebookNetwork).Configured() {
-		conns[meta.FacebookNetwork] = meta.NewFacebook(hc, cfg.MetaGraphVersion)
+		fb := meta.NewFacebook(hc, cfg.MetaGraphVersion)
+		fb.AppSecret = cfg.App(meta.FacebookNetwork).ClientSecret
+		conns[meta.FacebookNetwork] = fb
 	}
 	return conns
 }

@@ -40,6 +40,8 @@ func TestMetaNetworksFollowTheApp(t *testing.T) {
 			require.Equal(t, "v22.0", ig.Version)
 			require.Equal(t, "http://localhost:8080", ig.PublicURL)
 			require.Equal(t, meta.DefaultGraphURL, ig.GraphURL)
+			require.Equal(t, "s", ig.AppSecret)
+			require.Equal(t, "s", conns["facebook"].(*meta.Facebook).AppSecret)
 		})
 	}
 }

@@ -188,9 +188,9 @@ func classify(status, code, subcode int, transient bool) publish.Kind {
 		return publish.KindAuth
 	case status >= 500:
 		return publish.KindRetryable
-	case code == 0 && status >= 400:
-		return publish.KindPermanent
 	}
+	// Invalid parameters (100), duplicates (506), policy blocks (368), Instagram's media
+	// errors (2207xxx subcodes): Meta refused this post.
 	return publish.KindPermanent
 }
 
@@ -355,7 +355,8 @@ func (g graph) do(req *http.Request, op, token string, out any) error {
 			e.message = http.StatusText(resp.StatusCode)
 			e.kind = classify(resp.StatusCode, 0, 0, false)
 		}
-		if e.kind != publish.KindRateLimit && exhausted(resp.Header) && resp.StatusCode != http.StatusUnauthorized && e.kind != publish.KindAuth {
+		if (e.kind == publish.KindPermanent || e.kind == publish.KindRetryable) && exhausted(resp.Header) {
+			// An answer without a rate-limit code while a usage header says 100%.
 			e.kind = publish.KindRateLimit
 		}
 		e.message = outbound.Sanitize(e.message, 400)

@@ -310,6 +310,10 @@ func TestFacebookFailures(t *testing.T) {
 		{name: "server error", setup: func(f *metatest.Server) {
 			f.Fail("POST /{page-id}/feed", metatest.Fault{Status: 500, Body: metatest.GraphError(1, 0, "OAuthException", "An unknown error occurred")})
 		}, kind: publish.KindRetryable},
+		{name: "error while the Page usage is at 100%", setup: func(f *metatest.Server) {
+			f.Fail("POST /{page-id}/feed", metatest.Fault{Status: 503, Header: http.Header{"X-Page-Usage": {`{"call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":3}`}},
+				Body: "Service Unavailable"})
+		}, kind: publish.KindRateLimit, retry: 3 * time.Minute},
 		{name: "duplicate", setup: func(f *metatest.Server) {
 			f.Fail("POST /{page-id}/feed", metatest.Fault{Status: 400, Body: metatest.GraphError(506, 0, "OAuthException", "(#506) Duplicate status message")})
 		}, kind: publish.KindPermanent, message: "Duplicate status message"},

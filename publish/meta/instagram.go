@@ -327,7 +327,15 @@ func (c *Instagram) checkQuota(ctx context.Context, g graph, cred Credentials) e
 	}
 	wait := c.quotaFrees(ctx, g, cred, window, d.Config.QuotaTotal)
 	return &publish.Error{Kind: publish.KindRateLimit, Network: InstagramNetwork, RetryAfter: wait,
-		Message: fmt.Sprintf("Instagram's publishing limit is used: %d of %d posts in the last %s; publishing waits until the window frees up", d.QuotaUsage, d.Config.QuotaTotal, window)}
+		Message: fmt.Sprintf("Instagram's publishing limit is used: %d of %d posts in the last %s; publishing waits until the window frees up", d.QuotaUsage, d.Config.QuotaTotal, hours(window))}
+}
+
+// hours writes a window as people do ("24 hours").
+func hours(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	}
+	return d.String()
 }
 
 // quotaFrees estimates when a post leaves the rolling window: the oldest of the account's

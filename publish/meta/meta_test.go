@@ -175,7 +175,7 @@ func TestInstagramFailures(t *testing.T) {
 			f.StickNextContainer(0, "EXPIRED", "Expired: the container was not published within 24 hours")
 		}, kind: publish.KindPermanent, message: "expired"},
 		{name: "publishing quota used", setup: func(f *metatest.Server) { f.SetQuotaUsage(metatest.QuotaTotal) },
-			kind: publish.KindRateLimit, retry: time.Hour, message: "publishing limit is used: 100 of 100", noCreates: true},
+			kind: publish.KindRateLimit, retry: time.Hour, message: "publishing limit is used: 100 of 100 posts in the last 24 hours", noCreates: true},
 		{name: "media Meta cannot fetch", media: []publish.Media{{ContentType: "image/jpeg", Size: 10, URL: host + "/media/missing"}},
 			kind: publish.KindPermanent, message: "Media download has failed"},
 		{name: "no public URL", media: []publish.Media{{ContentType: "image/jpeg", Size: 10}},
@@ -493,4 +493,19 @@ func TestAppSecretProof(t *testing.T) {
 			require.Empty(t, f.Posts())
 		})
 	}
+}
+
+// When the quota is used, publishing waits until the oldest post of the window leaves it.
+func TestInstagramQuotaWaitsForTheWindow(t *testing.T) {
+	host := mediaHost(t)
+	f := metatest.Start(t, metatest.Options{})
+	c := newInstagram(t, f)
+	_, err := c.Publish(context.Background(), igAccount(t), post("first", image(host, "a")))
+	require.NoError(t, err)
+	f.SetQuotaUsage(metatest.QuotaTotal)
+	_, err = c.Publish(context.Background(), igAccount(t), post("second", image(host, "a")))
+	pe := requireKind(t, err, publish.KindRateLimit)
+	require.InDelta(t, (24 * time.Hour).Seconds(), pe.RetryAfter.Seconds(), 120, "the first post leaves the window in about 24 hours")
+	require.Len(t, f.Posts(), 1)
+	require.Equal(t, 1, f.Calls("POST /{ig-user-id}/media"))
 }

@@ -212,3 +212,22 @@ func canPost(tasks []string) bool {
 }
 
 var _ publish.OAuthProvider = (*Provider)(nil)
+
+// Credentials is what a connected Instagram or Facebook account keeps, sealed: the Page's
+// access token (it does not expire when obtained from a long-lived user token) and the ids
+// to publish as.
+type Credentials struct {
+	PageID     string `json:"page_id"`
+	PageName   string `json:"page_name,omitempty"`
+	PageToken  string `json:"page_token"`
+	IGUserID   string `json:"ig_user_id,omitempty"` // Instagram only: the business account
+	IGUsername string `json:"ig_username,omitempty"`
+}
+
+func openCredentials(network string, raw []byte, needIG bool) (Credentials, error) {
+	var c Credentials
+	if err := json.Unmarshal(raw, &c); err != nil || c.PageToken == "" || (needIG && c.IGUserID == "") || (!needIG && c.PageID == "") {
+		return c, &publish.Error{Kind: publish.KindAuth, Network: network, Message: "the account has no usable Page token; connect it again"}
+	}
+	return c, nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/greenlight/greenlight/publish/bluesky"
 	"github.com/greenlight/greenlight/publish/linkedin"
 	"github.com/greenlight/greenlight/publish/mastodon"
+	"github.com/greenlight/greenlight/publish/meta"
 	"github.com/greenlight/greenlight/publish/x"
 )
 
@@ -25,13 +26,19 @@ type Config struct {
 	LinkedInOrganizations bool
 	// MetaGraphVersion is the Graph API version (e.g. v21.0), GREENLIGHT_META_GRAPH_VERSION.
 	MetaGraphVersion string
+	// PublicURL is GREENLIGHT_PUBLIC_URL: Instagram fetches media from it, so its rules
+	// refuse media posts at save time when it is not a public https address.
+	PublicURL string
 }
 
 // App returns the operator's app for network (zero when not configured).
 func (c Config) App(network string) publish.OAuthApp { return c.Apps[network] }
 
 // Connectors returns every shipped connector by network name, each reaching networks
-// through hc (the shared outbound client).
+// through hc (the shared outbound client). Instagram and Facebook are included only when
+// the operator configured the Meta app (cfg.App): without it no account can be connected,
+// and those channels keep going to the client's webhook as before. Every process that
+// publishes (worker, dev) must therefore be given the Meta app too.
 func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	conns := map[string]publish.Connector{
 		bluesky.Network:  bluesky.Connector{HTTP: hc},
@@ -46,6 +53,16 @@ func Connectors(hc *http.Client, cfg Config) map[string]publish.Connector {
 	if app := cfg.App(linkedin.Network); app.Configured() {
 		conns[linkedin.Network] = linkedin.NewConnector(hc, app, cfg.LinkedInVersion)
 	}
+	if app := cfg.App(meta.InstagramNetwork); app.Configured() {
+		ig := meta.NewInstagram(hc, cfg.MetaGraphVersion)
+		ig.PublicURL, ig.AppSecret = cfg.PublicURL, app.ClientSecret
+		conns[meta.InstagramNetwork] = ig
+	}
+	if app := cfg.App(meta.FacebookNetwork); app.Configured() {
+		fb := meta.NewFacebook(hc, cfg.MetaGraphVersion)
+		fb.AppSecret = app.ClientSecret
+		conns[meta.FacebookNetwork] = fb
+	}
 	return conns
 }
 
@@ -56,5 +73,10 @@ func Providers(hc *http.Client, cfg Config) map[string]publish.OAuthProvider {
 	return map[string]publish.OAuthProvider{
 		x.Network:        x.New(hc, cfg.App(x.Network)),
 		linkedin.Network: &linkedin.Provider{HTTP: hc, Version: cfg.LinkedInVersion, Organizations: cfg.LinkedInOrganizations},
+		// Both use the operator's one Meta app (GREENLIGHT_META_APP_ID/_SECRET), given to
+		// them as cfg.App("instagram") and cfg.App("facebook"); the Graph API version
+		// defaults to meta.DefaultVersion.
+		meta.InstagramNetwork: meta.NewInstagramProvider(hc, cfg.MetaGraphVersion),
+		meta.FacebookNetwork:  meta.NewFacebookProvider(hc, cfg.MetaGraphVersion),
 	}
 }

@@ -26,9 +26,11 @@ const WebhookRetryWindow = 24 * time.Hour
 // 4.5 min, 13.5 min, 40 min, 2 h, then every 2 h until WebhookRetryWindow has passed (a
 // receiver down for an hour gets the event about 1 h 1 min after it first failed).
 var WebhookRetryPolicy = &temporal.RetryPolicy{
-	InitialInterval:        10 * time.Second,
-	BackoffCoefficient:     3,
-	MaximumInterval:        2 * time.Hour,
+	InitialInterval:    10 * time.Second,
+	BackoffCoefficient: 3,
+	MaximumInterval:    2 * time.Hour,
+	// A backstop only: WebhookRetryWindow ends retries long before (about 18 attempts).
+	MaximumAttempts:        100,
 	NonRetryableErrorTypes: []string{activities.ErrWebhookGone, activities.ErrWebhookRefused, activities.ErrWebhookDisabled},
 }
 
@@ -89,22 +91,21 @@ func WebhookDelivery(ctx workflow.Context, in WebhookDeliveryInput) error {
 	return workflow.NewContinueAsNewError(ctx, WebhookDelivery, in)
 }
 
-// failureReason says why a delivery ended: the retry window passed (with the last
-// attempt's error), or a final error.
+// failureReason says why a delivery ended: retries ran out (a timeout, or a retryable
+// error that was not retried again because the window had passed), with the last
+// attempt's error; or a final error.
 func failureReason(err error) string {
 	var timeout *temporal.TimeoutError
 	var appErr *temporal.ApplicationError
-	switch {
-	case errors.As(err, &timeout):
-		msg := "no success within 24h"
-		if errors.As(err, &appErr) {
-			msg += "; last: " + appErr.Message()
-		}
-		return msg
-	case errors.As(err, &appErr):
-		return appErr.Message()
+	isApp := errors.As(err, &appErr)
+	last := err.Error()
+	if isApp {
+		last = appErr.Message()
 	}
-	return err.Error()
+	if errors.As(err, &timeout) || (isApp && !appErr.NonRetryable()) {
+		return "no success within 24h; last: " + last
+	}
+	return last
 }
 
 // WebhookSweep dispatches the deliveries whose dispatch was missed (run every minute by

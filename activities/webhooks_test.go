@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/mocks"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/greenlight/greenlight"
@@ -230,3 +234,46 @@ func TestWebhookGoneDisablesTheSubscription(t *testing.T) {
 	})
 }
 
+
+// History writes dispatch their new deliveries at once (one signal-with-start per
+// subscription and subject); what a failed dispatch leaves is picked up by the sweep,
+// once it is a minute old; dispatched deliveries are not signalled again.
+func TestWebhookDispatchAndSweep(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := setupHook(t, st, func(int, string) int { return http.StatusOK })
+		tc := &mocks.Client{}
+		f.acts.Temporal, f.acts.TaskQueue = tc, "q"
+		queue := activities.WebhookQueue{WebhookID: f.hook.ID, Subject: events.PostSubject(f.post.ID)}
+		signal := func(ret error, times int) *mock.Call {
+			return tc.On("SignalWithStartWorkflow", mock.Anything, activities.WebhookDeliveryWorkflowID(queue), activities.WebhookWakeSignal,
+				nil, client.StartWorkflowOptions{TaskQueue: "q"}, activities.WebhookDeliveryWorkflow, queue).Return(nil, ret).Times(times)
+		}
+
+		signal(nil, 1)
+		f.record(t, 0, "submitted", "review_approved")
+		tc.AssertNumberOfCalls(t, "SignalWithStartWorkflow", 1) // the retried write had nothing new to dispatch
+		und, err := st.UndispatchedDeliveries(ctx, "", time.Now().Add(time.Hour), 10)
+		require.NoError(t, err)
+		require.Empty(t, und)
+
+		signal(errors.New("temporal unavailable"), 2) // the write and its retry both try
+		f.record(t, 2, "scheduled")
+		und, err = st.UndispatchedDeliveries(ctx, "", time.Now().Add(time.Hour), 10)
+		require.NoError(t, err)
+		require.Len(t, und, 1, "the failed dispatch leaves its delivery for the sweep")
+
+		n, err := f.acts.SweepWebhooks(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "too fresh for the sweep: its own dispatch may still be under way")
+		require.NoError(t, st.DB().Exec("UPDATE webhook_deliveries SET created_at = ? WHERE id = ?", time.Now().Add(-2*time.Minute).UTC(), und[0].ID).Error)
+		signal(nil, 1)
+		n, err = f.acts.SweepWebhooks(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = f.acts.SweepWebhooks(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		tc.AssertExpectations(t)
+	})
+}

@@ -18,9 +18,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/activities"
 	"github.com/greenlight/greenlight/devstack"
+	"github.com/greenlight/greenlight/events"
+	"github.com/greenlight/greenlight/store"
+	"github.com/greenlight/greenlight/workflows"
 )
 
 // eventReceiver is a subscriber's endpoint: it keeps every request and verifies nothing
@@ -269,4 +274,35 @@ func TestEventWebhooksPage(t *testing.T) {
 	}
 	bad := w.do("POST", "/admin/webhooks", url.Values{"url": {"http://10.0.0.1/x"}, "events": {"post.published"}})
 	require.Equal(t, 303, bad.Status, "refused with a message back on the page")
+}
+
+// A delivery whose dispatch was lost (the process died between the commit and the
+// signal) is sent by the sweep schedule.
+func TestEventWebhookSweepSendsMissedDispatches(t *testing.T) {
+	admin := adminAPI(t)
+	recv, recvURL := newEventReceiver(t)
+	hook := admin.must(201, "POST", "/api/v1/webhooks", map[string]any{"url": recvURL, "events": []string{"post.failed"}})
+	t.Cleanup(func() { admin.do("DELETE", "/api/v1/webhooks/"+hook["id"].(string), nil) })
+	clientID := admin.createClient("any", uniqueEmail("sweep")).ID
+
+	// A history write as the post workflow's activity makes it, without its dispatch.
+	ctx := context.Background()
+	now := time.Now().UTC()
+	postID := greenlight.NewID("pst_")
+	m, ok := events.FromPost(events.PostChange{PostID: postID, ClientID: clientID, Title: "Lost", Seq: 1, At: now,
+		Action: "publish_failed", Version: 1, Comment: "x: refused"})
+	require.True(t, ok)
+	require.NoError(t, stack.Store.RecordPost(ctx, store.PostRecord{
+		Post: store.Post{ID: postID, ClientID: clientID, AuthorID: "usr_x", Title: "Lost", Body: "b", Channels: store.StringList{"x"},
+			MediaURLs: store.StringList{}, PublishAt: now, Status: "failed", Version: 1, Revision: 1, CreatedAt: now, UpdatedAt: now},
+		Outbox: []store.Event{{ID: m.ID, Type: m.Type, Subject: m.Subject, ClientID: clientID, At: m.At, Seq: m.Seq, Body: string(m.Body)}},
+	}))
+	require.NoError(t, stack.Store.DB().Exec("UPDATE webhook_deliveries SET created_at = ? WHERE event_id = ?", now.Add(-2*time.Minute), m.ID).Error)
+
+	require.NoError(t, stack.Temporal.ScheduleClient().GetHandle(ctx, workflows.WebhookSweepScheduleID).Trigger(ctx, client.ScheduleTriggerOptions{}))
+	eventually(t, 30*time.Second, func() bool { return len(recv.of("post:"+postID)) == 1 }, "the sweep to send the missed delivery")
+	g := recv.of("post:" + postID)[0]
+	require.Equal(t, m.ID, g.ID)
+	require.Equal(t, "post.failed", g.Type)
+	verifyStandardWebhook(t, hook["secret"].(string), g)
 }

@@ -234,7 +234,6 @@ func TestWebhookGoneDisablesTheSubscription(t *testing.T) {
 	})
 }
 
-
 // History writes dispatch their new deliveries at once (one signal-with-start per
 // subscription and subject); what a failed dispatch leaves is picked up by the sweep,
 // once it is a minute old; dispatched deliveries are not signalled again.

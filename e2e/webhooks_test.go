@@ -192,7 +192,7 @@ func TestEventWebhooksWalkthrough(t *testing.T) {
 		require.NotEmpty(t, env["timestamp"])
 	}
 	var approved map[string]any
-	require.NoError(t, json.Unmarshal(recv.of("post:"+postID)[2].Body, &approved))
+	require.NoError(t, json.Unmarshal(recv.of("post:" + postID)[2].Body, &approved))
 	data := approved["data"].(map[string]any)
 	require.Equal(t, "approved", data["decision"])
 	require.Equal(t, "Ana", data["approver"].(map[string]any)["name"])

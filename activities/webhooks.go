@@ -43,6 +43,8 @@ const (
 	ErrWebhookDisabled = "webhook_disabled" // the subscription was disabled meanwhile
 	// webhookTimeout bounds one request, as the specification recommends (15 to 30 s).
 	webhookTimeout = 20 * time.Second
+	// dispatchTimeout bounds the dispatch after a history write.
+	dispatchTimeout = 5 * time.Second
 	// maxRetryAfter caps a receiver's Retry-After.
 	maxRetryAfter = time.Hour
 )
@@ -107,6 +109,9 @@ func (a *Activities) dispatch(ctx context.Context, subject string) {
 	if a.Temporal == nil || a.Webhooks == nil {
 		return
 	}
+	// Bounded: the history write is done, and a slow Temporal must not hold the step up.
+	ctx, cancel := context.WithTimeout(ctx, dispatchTimeout)
+	defer cancel()
 	if _, err := DispatchDeliveries(ctx, a.Temporal, a.Webhooks, a.taskQueue(ctx), subject, time.Now().Add(time.Second)); err != nil && a.Log != nil {
 		a.Log.Warn("webhook dispatch failed; the sweep will retry", "subject", subject, "error", err)
 	}

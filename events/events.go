@@ -179,15 +179,20 @@ type StatementDecision struct {
 	Version     int
 	Approver    Actor
 	Role        string
-	Decision    string
-	Comment     string
+	// Decision is the workflow's: "approve" or "request_changes".
+	Decision string
+	Comment  string
 }
 
 // FromStatementDecision returns the crisis.statement_decided event of a decision; its
 // subject is the crisis, so that it arrives among the crisis's other events.
 func FromStatementDecision(d StatementDecision) Message {
+	decision := "changes_requested" // the workflow's "request_changes"
+	if d.Decision == "approve" {
+		decision = "approved"
+	}
 	data := CrisisStatementDecidedData{CrisisRef: CrisisRef{CrisisID: d.CrisisID, ClientID: d.ClientID},
-		StatementID: d.StatementID, Step: d.Step, Version: d.Version, Decision: d.Decision, Role: d.Role,
+		StatementID: d.StatementID, Step: d.Step, Version: d.Version, Decision: decision, Role: d.Role,
 		Approver: d.Approver, Comment: d.Comment}
 	return message(fmt.Sprintf("statement:%s/decision/%d", d.StatementID, d.Seq), CrisisStatementDecided,
 		CrisisSubject(d.CrisisID), d.ClientID, d.At, d.Seq, data)

@@ -133,8 +133,9 @@ func TestMessagesAreDeterministic(t *testing.T) {
 		require.Equal(t, "crisis:crs_1", m.Subject)
 		seen[m.Type] = true
 	}
-	m := events.FromStatementDecision(events.StatementDecision{CrisisID: "crs_1", StatementID: "stm_1", Seq: 1, At: at, Decision: "approved"})
+	m := events.FromStatementDecision(events.StatementDecision{CrisisID: "crs_1", StatementID: "stm_1", Seq: 1, At: at, Decision: "approve"})
 	require.Equal(t, "crisis:crs_1", m.Subject, "statement decisions arrive among their crisis's events")
+	require.Contains(t, string(m.Body), `"decision":"approved"`, "decisions read as in post events")
 	seen[m.Type] = true
 	for _, typ := range events.Types {
 		require.True(t, seen[typ], "%s is emitted", typ)

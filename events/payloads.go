@@ -120,7 +120,7 @@ type CrisisStatementDecidedData struct {
 	StatementID string `json:"statement_id"`
 	Step        string `json:"step"`
 	Version     int    `json:"version"`
-	// Decision is the approver's answer ("approved" or "rejected").
+	// Decision is "approved" or "changes_requested".
 	Decision string `json:"decision"`
 	// Role is the crisis role the approver decided for.
 	Role     string `json:"role,omitempty"`

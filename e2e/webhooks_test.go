@@ -198,7 +198,7 @@ func TestEventWebhooksWalkthrough(t *testing.T) {
 	require.Equal(t, "Ana", data["approver"].(map[string]any)["name"])
 	require.Equal(t, clientID, data["client_id"])
 	var decided map[string]any
-	require.NoError(t, json.Unmarshal(recv.of("crisis:"+crisisID)[1].Body, &decided))
+	require.NoError(t, json.Unmarshal(recv.of("crisis:" + crisisID)[1].Body, &decided))
 	require.Equal(t, "approved", decided["data"].(map[string]any)["decision"])
 
 	// The delivery log: attempts with status and duration, never the receiver's body.

@@ -48,7 +48,7 @@ func (s *Service) ConnectAccount(ctx context.Context, actor *store.User, clientI
 		return nil, false, err
 	}
 	if in.Network != NetworkBluesky {
-		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be %s or %s", NetworkBluesky, NetworkMastodon)
+		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be one of %s, %s, %s", NetworkBluesky, NetworkMastodon, strings.Join(OAuthNetworks, ", "))
 	}
 	if in.ServiceURL == "" {
 		in.ServiceURL = DefaultBlueskyService

@@ -112,6 +112,22 @@ func (s *Store) UseOAuthState(ctx context.Context, network, stateHash string, no
 	return &st, nil
 }
 
+// OAuthStateFor returns the state with stateHash (for network) without using it: ENOTFOUND
+// when none exists, EGONE when it was already used or has expired.
+func (s *Store) OAuthStateFor(ctx context.Context, network, stateHash string, now time.Time) (*OAuthState, error) {
+	var st OAuthState
+	if err := s.ctx(ctx).Where("state_hash = ? AND network = ?", stateHash, network).Take(&st).Error; err != nil {
+		return nil, wrap(err, "authorization request")
+	}
+	if st.UsedAt != nil {
+		return nil, greenlight.Errorf(greenlight.EGONE, "this authorization was already used; connect the account again")
+	}
+	if !st.ExpiresAt.After(now) {
+		return nil, greenlight.Errorf(greenlight.EGONE, "this authorization has expired (after 10 minutes); connect the account again")
+	}
+	return &st, nil
+}
+
 // DeleteOAuthStates removes states that expired before cutoff.
 func (s *Store) DeleteOAuthStates(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.ctx(ctx).Where("expires_at < ?", cutoff.UTC()).Delete(&OAuthState{})

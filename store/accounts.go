@@ -20,6 +20,10 @@ const (
 	AccountNeedsReconnect = "needs_reconnect"
 )
 
+// ReconnectReminderAhead is how long before an account's reconnect-by date the accounts
+// page warns and the client's editors are emailed.
+const ReconnectReminderAhead = 7 * 24 * time.Hour
+
 // Account is a client's connected social network account. Credentials is the sealed
 // (encrypted) session or token, never in clear: the secrets package seals it with the
 // account's id as associated data. It never leaves the process in JSON.

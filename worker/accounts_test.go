@@ -32,7 +32,7 @@ var record = flag.Bool("record", false, "write the KeepAccounts history to workf
 // revokedConnector is a TokenRefresher whose refresh tokens were all revoked.
 type revokedConnector struct{}
 
-func (revokedConnector) Network() string                                              { return "x" }
+func (revokedConnector) Network() string                                               { return "x" }
 func (revokedConnector) Validate(context.Context, publish.Account, publish.Post) error { return nil }
 func (revokedConnector) Publish(context.Context, publish.Account, publish.Post) (publish.Result, error) {
 	return publish.Result{}, &publish.Error{Kind: publish.KindAuth, Network: "x", Message: "revoked"}

@@ -30,6 +30,6 @@ func TestNetworksConfig(t *testing.T) {
 	err := envConfig().check("api")
 	require.ErrorContains(t, err, "GREENLIGHT_LINKEDIN_CLIENT_SECRET: required with GREENLIGHT_LINKEDIN_CLIENT_ID")
 	require.ErrorContains(t, err, "GREENLIGHT_X_CLIENT_SECRET: required with GREENLIGHT_X_CLIENT_ID")
-	require.ErrorContains(t, err, "GREENLIGHT_LINKEDIN_VERSION: must be a version such as 202510")
-	require.ErrorContains(t, err, "GREENLIGHT_META_GRAPH_VERSION: must be a version such as v21.0")
+	require.ErrorContains(t, err, "GREENLIGHT_LINKEDIN_VERSION: must be a version such as 202603")
+	require.ErrorContains(t, err, "GREENLIGHT_META_GRAPH_VERSION: must be a version such as v25.0")
 }

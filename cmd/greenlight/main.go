@@ -400,11 +400,13 @@ func networksConfig(errs *[]error) networks.Config {
 	return cfg
 }
 
-// Versions of the networks' APIs used unless the operator says otherwise: LinkedIn supports
-// each monthly version for a year, Meta each Graph API version for about two.
+// Versions of the networks' APIs used unless the operator says otherwise. LinkedIn
+// supports each monthly version for at least a year (202603: until 16 March 2027; 202510
+// was sunset on 15 October 2026), Meta each Graph API version for about two (v25.0: until
+// 29 July 2028; v21.0 ends on 21 January 2027), per their versioning pages in November 2026.
 const (
-	defaultLinkedInVersion = "202510"
-	defaultGraphVersion    = "v21.0"
+	defaultLinkedInVersion = "202603"
+	defaultGraphVersion    = "v25.0"
 )
 
 var (

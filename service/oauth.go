@@ -373,6 +373,10 @@ func (s *Service) PickIdentity(ctx context.Context, network, token, identityID s
 	if _, err := s.Store.UseOAuthState(ctx, pickNetwork(network), hash, s.now()); err != nil {
 		return nil, err
 	}
+	// The identities not picked (other Pages' tokens) are not kept.
+	if err := s.Store.ClearOAuthState(ctx, pickNetwork(network), hash); err != nil {
+		return nil, err
+	}
 	a, err := s.pendingAccount(ctx, st.AccountID)
 	if err != nil {
 		return nil, err

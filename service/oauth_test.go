@@ -217,6 +217,10 @@ func TestOAuthPickAmongSeveral(t *testing.T) {
 
 		_, err = f.svc.PickIdentity(ctx, "facebook", pick.Token, "p1")
 		require.Equal(t, greenlight.EGONE, greenlight.ErrorCode(err), "a pick token works once")
+		var kept []store.OAuthState
+		require.NoError(t, st.DB().Where("network = ?", "facebook:pick").Find(&kept).Error)
+		require.Len(t, kept, 1)
+		require.Empty(t, kept[0].Verifier, "the identities not picked, with their tokens, are not kept")
 		as, err := st.ListAccounts(ctx, f.p.a)
 		require.NoError(t, err)
 		require.Len(t, as, 1)

@@ -128,6 +128,14 @@ func (s *Store) OAuthStateFor(ctx context.Context, network, stateHash string, no
 	return &st, nil
 }
 
+// ClearOAuthState forgets what a used state kept sealed (a pick's identities and their
+// credentials), keeping the row so that a second use still answers "already used".
+func (s *Store) ClearOAuthState(ctx context.Context, network, stateHash string) error {
+	res := s.ctx(ctx).Model(&OAuthState{}).Where("state_hash = ? AND network = ? AND used_at IS NOT NULL", stateHash, network).
+		Update("verifier", "")
+	return wrap(res.Error, "clear oauth state")
+}
+
 // DeleteOAuthStates removes states that expired before cutoff.
 func (s *Store) DeleteOAuthStates(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.ctx(ctx).Where("expires_at < ?", cutoff.UTC()).Delete(&OAuthState{})

@@ -42,6 +42,9 @@ type Store interface {
 	SaveAccountSession(ctx context.Context, id, credentials string) error
 	RefreshAccountCredentials(ctx context.Context, id string, refresh func(sealed string) (string, error)) (string, error)
 	MarkNeedsReconnect(ctx context.Context, id, lastError string, at time.Time) (time.Time, error)
+	// Keeping accounts fresh (accounts.go).
+	ActiveAccountsToWatch(ctx context.Context, networks []string, after string, limit int) ([]store.Account, error)
+	SetAccountReconnectBy(ctx context.Context, id string, by *time.Time) error
 	Media(ctx context.Context, id string) (*store.Media, error)
 }
 

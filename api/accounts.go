@@ -22,6 +22,9 @@ type accountJSON struct {
 	CreatedBy  string    `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// ReconnectBy is when a person must connect the account again at the latest (absent:
+	// never, or unknown).
+	ReconnectBy *time.Time `json:"reconnect_by,omitempty"`
 	// AuthorizeURL is where the account's owner authorizes Greenlight (pending accounts,
 	// in the answer to the connection only).
 	AuthorizeURL string `json:"authorize_url,omitempty"`
@@ -37,6 +40,7 @@ func toAccountJSON(a *store.Account) accountJSON {
 	return accountJSON{
 		ID: a.ID, ClientID: a.ClientID, Network: a.Network, Handle: handle, ServiceURL: a.ServiceURL,
 		Status: a.Status, LastError: a.LastError, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		ReconnectBy: a.ReconnectBy,
 	}
 }
 
@@ -67,6 +71,15 @@ func connectAccount(svc *service.Service) fiber.Handler {
 		}
 		if err := decode(c, &req); err != nil {
 			return err
+		}
+		if service.IsOAuthNetwork(req.Network) {
+			conn, err := svc.ConnectOAuth(c.UserContext(), currentUser(c), c.Params("id"), req.Network)
+			if err != nil {
+				return err
+			}
+			out := toAccountJSON(conn.Account)
+			out.AuthorizeURL = conn.AuthorizeURL
+			return c.Status(fiber.StatusCreated).JSON(out)
 		}
 		if req.Network == service.NetworkMastodon {
 			conn, err := svc.ConnectMastodon(c.UserContext(), currentUser(c), c.Params("id"), service.ConnectMastodon{

@@ -138,6 +138,7 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/clients/:id/rules", listRules(svc))
 	v1.Post("/clients/:id/rules", createRule(svc))
 	v1.Delete("/clients/:id/rules/:rule", deleteRule(svc))
+	v1.Get("/networks", listNetworks(svc))
 	v1.Get("/clients/:id/accounts", listAccounts(svc))
 	v1.Post("/clients/:id/accounts", connectAccount(svc))
 	v1.Delete("/clients/:id/accounts/:account", deleteAccount(svc))
@@ -164,6 +165,8 @@ func New(cfg Config) *fiber.App {
 	app.Get("/media/:id/thumb", serveMedia(svc, "thumb"))
 
 	app.Get(service.MastodonCallbackPath, rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), mastodonCallback(svc))
+	app.Get("/oauth/callback/:network", rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), oauthCallback(svc))
+	app.Post("/oauth/callback/:network", rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), oauthPick(svc))
 	app.Get("/calendar/:file", rateLimit(cfg.Store, "calendar", 120, time.Minute), linkHeaders, calendarFile(svc, publicURL))
 	app.Post("/hooks/mentions/:source", mentionHook(svc))
 

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,6 +21,14 @@ type accountsForm struct {
 	Reconnect  string // the account being reconnected
 	Error      string // shown inline above the Bluesky form
 	MError     string // shown inline above the Mastodon form
+	OError     string // shown inline above the OAuth networks' buttons
+}
+
+// oauthNetwork is one "Connect …" button of the accounts page.
+type oauthNetwork struct {
+	Network    string
+	Configured bool
+	Reason     string // why not, when not configured
 }
 
 // accountsPage lists a client's connected accounts with the forms to connect more.
@@ -62,8 +72,34 @@ func (p *pages) renderAccounts(c *fiber.Ctx, status int, form accountsForm) erro
 			names[a.CreatedBy] = who.Name
 		}
 	}
-	return p.render(c, status, "accounts", translate(language(c), "acct.title")+" · "+cl.Name, fiber.Map{
+	lang := language(c)
+	nets, err := p.svc.Networks(c.UserContext(), u)
+	if err != nil {
+		return err
+	}
+	var oauth []oauthNetwork
+	for _, n := range nets {
+		if !service.IsOAuthNetwork(n.Network) {
+			continue
+		}
+		o := oauthNetwork{Network: n.Network, Configured: n.Configured, Reason: n.Reason}
+		if !n.Configured && len(n.Env) > 0 && n.Reason != "" && strings.Contains(n.Reason, n.Env[0]) {
+			o.Reason = fmt.Sprintf(translate(lang, "oauth.not_configured"), strings.Join(n.Env, ", "))
+		}
+		oauth = append(oauth, o)
+	}
+	// The date each account must be reconnected by, in the page's language, and whether
+	// it is within a week.
+	reconnectBy, soon := map[string]string{}, map[string]bool{}
+	for _, a := range accounts {
+		if a.ReconnectBy != nil {
+			reconnectBy[a.ID] = longDate(lang, p.local(*a.ReconnectBy))
+			soon[a.ID] = a.ReconnectBy.Before(time.Now().Add(store.ReconnectReminderAhead))
+		}
+	}
+	return p.render(c, status, "accounts", translate(lang, "acct.title")+" · "+cl.Name, fiber.Map{
 		"Client": cl, "Accounts": accounts, "Names": names, "Form": form, "Connected": connected,
+		"OAuth": oauth, "OAuthNames": service.OAuthNetworks, "ReconnectBy": reconnectBy, "ReconnectSoon": soon,
 		"CanConnect": service.Can(u, service.ActAccountConnect), "CanRemove": service.Can(u, service.ActAccountRemove),
 	})
 }
@@ -106,6 +142,17 @@ func (p *pages) accountsAction(c *fiber.Ctx) error {
 			return err
 		}
 		return c.Redirect(authorize, fiber.StatusSeeOther)
+	case "oauth":
+		network := c.FormValue("network")
+		conn, err := p.svc.ConnectOAuth(ctx, u, clientID, network)
+		if err != nil {
+			if inline(err) {
+				return p.renderAccounts(c, statusOf[greenlight.ErrorCode(err)], accountsForm{ServiceURL: service.DefaultBlueskyService,
+					OError: greenlight.ErrorMessage(err)})
+			}
+			return err
+		}
+		return continueTo(c, network, conn.AuthorizeURL)
 	case "remove":
 		if err := p.svc.DeleteAccount(ctx, u, clientID, c.FormValue("account_id")); err != nil {
 			return p.fail(c, to, err)

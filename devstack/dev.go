@@ -70,6 +70,12 @@ type Config struct {
 	// (publish/networks); an empty map, none (every channel is published through the
 	// client's webhook or recorded by the dev publisher).
 	Connectors map[string]publish.Connector
+	// Networks are the operator's OAuth apps (GREENLIGHT_META_APP_ID, …) and the networks'
+	// API versions, given to the shipped connectors and providers.
+	Networks networks.Config
+	// Providers connect accounts by OAuth, by network: nil means every shipped one
+	// (publish/networks, with Networks); tests point them at contract fakes.
+	Providers map[string]publish.OAuthProvider
 	// Retention of old records; zero means worker.DefaultRetention.
 	Retention worker.RetentionConfig
 	Log       *slog.Logger
@@ -204,7 +210,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
 	conns := cfg.Connectors
 	if conns == nil {
-		conns = networks.Connectors(hc, networks.Config{})
+		conns = networks.Connectors(hc, cfg.Networks)
+	}
+	providers := cfg.Providers
+	if providers == nil {
+		providers = networks.Providers(hc, cfg.Networks)
 	}
 	acts := &activities.Activities{
 		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: metrics.CountEmails(&mail.Catcher{Store: s.Store}), SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,
@@ -216,7 +226,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	// The service is built before the worker: listening sources' polls (activities) use it.
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
 		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
-		Connectors: conns, DevPublisher: true, PublicURL: public} // the dev publisher records what has no webhook
+		Connectors: conns, DevPublisher: true, PublicURL: public, // the dev publisher records what has no webhook
+		Providers: providers, OAuthApps: cfg.Networks.Apps}
 	acts.Sources = s.Service
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {
@@ -230,6 +241,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	if _, err = worker.EnsureWebhookSweepSchedule(ctx, s.Temporal, worker.DefaultTaskQueue); err != nil {
+		return nil, err
+	}
+	if _, err = worker.EnsureAccountsSchedule(ctx, s.Temporal, worker.DefaultTaskQueue); err != nil {
 		return nil, err
 	}
 

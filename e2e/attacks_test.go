@@ -104,6 +104,7 @@ var routeAccess = map[string]access{
 	"POST /api/v1/webhooks/:id/deliveries/:delivery/redeliver": {who: adminRole, unlimited: true},
 
 	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
+	"GET /api/v1/networks":                         {who: everyone},
 	"GET /api/v1/clients/:id/accounts":             {who: everyone},
 	"POST /api/v1/clients/:id/accounts":            {who: editorRoles},
 	"DELETE /api/v1/clients/:id/accounts/:account": {who: editorRoles},
@@ -118,7 +119,7 @@ var routeAccess = map[string]access{
 	"GET /posts/:id/certificate": {who: everyone},
 	"GET /clients/:id/accounts":  {who: everyone},
 	"POST /clients/:id/accounts/:action": {actions: map[string][]string{
-		"bluesky": editorRoles, "mastodon": editorRoles, "remove": editorRoles,
+		"bluesky": editorRoles, "mastodon": editorRoles, "oauth": editorRoles, "remove": editorRoles,
 	}},
 	"POST /clients/:id/media": {who: editorRoles},
 	"POST /posts/:id/:action": {actions: map[string][]string{
@@ -176,6 +177,9 @@ var routeAccess = map[string]access{
 
 	// The single-use OAuth state in the query is the credential.
 	"GET /oauth/callback/mastodon": {public: true},
+	"GET /oauth/callback/:network": {public: true},
+	// The pick token in the form, bound to a used state, is the credential.
+	"POST /oauth/callback/:network": {public: true},
 }
 
 // allRoutes is every route of the router, "METHOD /path".

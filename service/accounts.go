@@ -48,7 +48,8 @@ func (s *Service) ConnectAccount(ctx context.Context, actor *store.User, clientI
 		return nil, false, err
 	}
 	if in.Network != NetworkBluesky {
-		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be %s or %s", NetworkBluesky, NetworkMastodon)
+		return nil, false, greenlight.Errorf(greenlight.EINVALID, "network: must be %s, %s, %s or %s", NetworkBluesky, NetworkMastodon,
+			strings.Join(OAuthNetworks[:len(OAuthNetworks)-1], ", "), OAuthNetworks[len(OAuthNetworks)-1])
 	}
 	if in.ServiceURL == "" {
 		in.ServiceURL = DefaultBlueskyService

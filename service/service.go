@@ -49,6 +49,12 @@ type Service struct {
 	// the client's connected account (or webhook) when submitted. Empty: every channel goes
 	// to the client's webhook.
 	Connectors map[string]publish.Connector
+	// Providers connect accounts by OAuth with the operator's app, by network
+	// ("instagram", "facebook", "linkedin", "x"); OAuthApps are the operator's apps by
+	// network (Instagram and Facebook share Meta's). A network without both is listed as
+	// not configured.
+	Providers map[string]publish.OAuthProvider
+	OAuthApps map[string]publish.OAuthApp
 	// DevPublisher says publications without a webhook are recorded (greenlight dev), so
 	// a channel needs no webhook to be submitted.
 	DevPublisher bool

@@ -20,6 +20,10 @@ const (
 	AccountNeedsReconnect = "needs_reconnect"
 )
 
+// ReconnectReminderAhead is how long before an account's reconnect-by date the accounts
+// page warns and the client's editors are emailed.
+const ReconnectReminderAhead = 7 * 24 * time.Hour
+
 // Account is a client's connected social network account. Credentials is the sealed
 // (encrypted) session or token, never in clear: the secrets package seals it with the
 // account's id as associated data. It never leaves the process in JSON.
@@ -35,6 +39,14 @@ type Account struct {
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 	LastError   string    `json:"last_error,omitempty"`
+	// RemoteID is the network's id of what the account publishes as (a Page, an Instagram
+	// business account, a LinkedIn member or organization, an X user) for accounts
+	// connected by OAuth with the operator's app; a reconnection of the same identity finds
+	// the account by it. Empty for Bluesky and Mastodon (their handle is the key).
+	RemoteID string `json:"remote_id,omitempty"`
+	// ReconnectBy is when the credentials stop working and cannot be refreshed: a person
+	// must connect the account again before it (nil: never, or unknown).
+	ReconnectBy *time.Time `json:"reconnect_by,omitempty"`
 }
 
 // CreateAccount inserts a. An account with the same client, network and handle answers
@@ -257,4 +269,75 @@ func (s *Store) RefreshAccountCredentials(ctx context.Context, id string, refres
 		return "", wrap(err, "refresh account")
 	}
 	return out, nil
+}
+
+// AccountByRemoteID returns the client's account on network publishing as remoteID, or
+// ENOTFOUND.
+func (s *Store) AccountByRemoteID(ctx context.Context, clientID, network, remoteID string) (*Account, error) {
+	var a Account
+	err := s.ctx(ctx).Where("client_id = ? AND network = ? AND remote_id = ? AND remote_id <> ''", clientID, network, remoteID).
+		Order("id").Take(&a).Error
+	if err != nil {
+		return nil, wrap(err, "account")
+	}
+	return &a, nil
+}
+
+// AccountConnection is what an OAuth connection (or reconnection) records on an account.
+type AccountConnection struct {
+	Handle      string
+	RemoteID    string
+	Credentials string // sealed
+	ReconnectBy *time.Time
+}
+
+// ConnectAccount records on account id the identity it publishes as and its sealed
+// credentials, and makes it active, clearing its last error (a new connection finishing,
+// or a reconnection replacing what an account had); ENOTFOUND when it is gone, ECONFLICT
+// when another account of the client has that handle.
+func (s *Store) ConnectAccount(ctx context.Context, id string, c AccountConnection, at time.Time) error {
+	var by any
+	if c.ReconnectBy != nil {
+		by = c.ReconnectBy.UTC()
+	}
+	err := s.updateAccount(ctx, id, map[string]any{
+		"handle": c.Handle, "remote_id": c.RemoteID, "credentials": c.Credentials, "reconnect_by": by,
+		"status": AccountActive, "last_error": "", "updated_at": at.UTC(),
+	})
+	if err != nil && isUnique(err) {
+		return greenlight.Errorf(greenlight.ECONFLICT, "handle: %s is already connected to this client", c.Handle)
+	}
+	return err
+}
+
+// SetAccountReconnectBy records when the account must be reconnected at the latest (nil:
+// never, or unknown), leaving everything else alone; ENOTFOUND when it is gone.
+func (s *Store) SetAccountReconnectBy(ctx context.Context, id string, by *time.Time) error {
+	var v any
+	if by != nil {
+		v = by.UTC()
+	}
+	res := s.ctx(ctx).Model(&Account{}).Where("id = ?", id).UpdateColumn("reconnect_by", v)
+	if res.Error != nil {
+		return wrap(res.Error, "update account")
+	}
+	if res.RowsAffected == 0 {
+		return greenlight.Errorf(greenlight.ENOTFOUND, "account not found")
+	}
+	return nil
+}
+
+// ActiveAccountsToWatch returns, a page at a time in id order after the id after, the
+// active accounts of every client that are on one of networks or have a reconnect-by
+// date: the ones the keep-fresh schedule looks after.
+func (s *Store) ActiveAccountsToWatch(ctx context.Context, networks []string, after string, limit int) ([]Account, error) {
+	out := []Account{}
+	q := s.ctx(ctx).Where("status = ? AND id > ?", AccountActive, after)
+	if len(networks) > 0 {
+		q = q.Where("(network IN ? OR reconnect_by IS NOT NULL)", networks)
+	} else {
+		q = q.Where("reconnect_by IS NOT NULL")
+	}
+	err := q.Order("id").Limit(limit).Find(&out).Error
+	return out, wrap(err, "list accounts")
 }

@@ -506,6 +506,11 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{16, "oauth network accounts", `
+ALTER TABLE accounts ADD COLUMN remote_id VARCHAR(200) NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN reconnect_by {{ts}};
+CREATE INDEX accounts_network_status ON accounts (network, status);
+`},
 	{20, "event webhooks", `
 CREATE TABLE webhooks (
 	id VARCHAR(40) PRIMARY KEY,

@@ -112,6 +112,30 @@ func (s *Store) UseOAuthState(ctx context.Context, network, stateHash string, no
 	return &st, nil
 }
 
+// OAuthStateFor returns the state with stateHash (for network) without using it: ENOTFOUND
+// when none exists, EGONE when it was already used or has expired.
+func (s *Store) OAuthStateFor(ctx context.Context, network, stateHash string, now time.Time) (*OAuthState, error) {
+	var st OAuthState
+	if err := s.ctx(ctx).Where("state_hash = ? AND network = ?", stateHash, network).Take(&st).Error; err != nil {
+		return nil, wrap(err, "authorization request")
+	}
+	if st.UsedAt != nil {
+		return nil, greenlight.Errorf(greenlight.EGONE, "this authorization was already used; connect the account again")
+	}
+	if !st.ExpiresAt.After(now) {
+		return nil, greenlight.Errorf(greenlight.EGONE, "this authorization has expired (after 10 minutes); connect the account again")
+	}
+	return &st, nil
+}
+
+// ClearOAuthState forgets what a used state kept sealed (a pick's identities and their
+// credentials), keeping the row so that a second use still answers "already used".
+func (s *Store) ClearOAuthState(ctx context.Context, network, stateHash string) error {
+	res := s.ctx(ctx).Model(&OAuthState{}).Where("state_hash = ? AND network = ? AND used_at IS NOT NULL", stateHash, network).
+		Update("verifier", "")
+	return wrap(res.Error, "clear oauth state")
+}
+
 // DeleteOAuthStates removes states that expired before cutoff.
 func (s *Store) DeleteOAuthStates(ctx context.Context, cutoff time.Time) (int64, error) {
 	res := s.ctx(ctx).Where("expires_at < ?", cutoff.UTC()).Delete(&OAuthState{})

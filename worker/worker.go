@@ -22,6 +22,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.SourcePoll)
 	w.RegisterWorkflow(workflows.WebhookDelivery)
 	w.RegisterWorkflow(workflows.WebhookSweep)
+	w.RegisterWorkflow(workflows.KeepAccounts)
 	w.RegisterActivity(acts)
 	return w
 }

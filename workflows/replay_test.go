@@ -32,6 +32,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.Retention)
 			r.RegisterWorkflow(workflows.SourcePoll)
 			r.RegisterWorkflow(workflows.WebhookDelivery)
+			r.RegisterWorkflow(workflows.KeepAccounts)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -266,6 +267,15 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_MEDIA_DIR", "", "dev, api, worker: directory of uploaded media, content-addressed (empty: media/ in GREENLIGHT_DATA_DIR); API replicas must share it"},
 	{"GREENLIGHT_MEDIA_MAX_BYTES", strconv.Itoa(media.DefaultMaxBytes), "largest media upload in bytes; images are also limited to 10 MiB"},
 	{"GREENLIGHT_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GREENLIGHT_META_APP_ID", "", "dev, api, worker: Meta app id, to connect Instagram and Facebook Page accounts (with _SECRET)"},
+	{"GREENLIGHT_META_APP_SECRET", "", "dev, api, worker: Meta app secret"},
+	{"GREENLIGHT_LINKEDIN_CLIENT_ID", "", "dev, api, worker: LinkedIn app client id, to connect LinkedIn accounts (with _SECRET)"},
+	{"GREENLIGHT_LINKEDIN_CLIENT_SECRET", "", "dev, api, worker: LinkedIn app client secret"},
+	{"GREENLIGHT_X_CLIENT_ID", "", "dev, api, worker: X app OAuth 2.0 client id, to connect X accounts (with _SECRET)"},
+	{"GREENLIGHT_X_CLIENT_SECRET", "", "dev, api, worker: X app OAuth 2.0 client secret"},
+	{"GREENLIGHT_META_GRAPH_VERSION", defaultGraphVersion, "Graph API version for Instagram and Facebook (vNN.N); change it when Meta retires the version"},
+	{"GREENLIGHT_LINKEDIN_VERSION", defaultLinkedInVersion, "LinkedIn-Version header (YYYYMM); change it when LinkedIn retires the version"},
+	{"GREENLIGHT_LINKEDIN_ORGANIZATIONS", "false", "dev, api, worker: true once the LinkedIn app has the Community Management API: Greenlight then asks for the organization scopes and offers the Pages the member administers"},
 	{"GREENLIGHT_RETENTION_INTERVAL", "1h", "worker, dev: how often the retention job prunes old records (at least 1m)"},
 	{"GREENLIGHT_RETENTION_SESSIONS", "0s", "worker, dev: how long web sessions are kept after they expired"},
 	{"GREENLIGHT_RETENTION_INVITES", "0s", "worker, dev: how long password invites are kept after they expired or were used"},
@@ -300,7 +310,8 @@ type config struct {
 	mediaDir                                      string
 	mediaMaxBytes                                 int64
 	retention                                     worker.RetentionConfig
-	observe                                       observeConfig // observe.go
+	networks                                      networks.Config // OAuth apps and API versions
+	observe                                       observeConfig   // observe.go
 	errs                                          []error
 }
 
@@ -351,8 +362,66 @@ func envConfig() config {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_MEDIA_MAX_BYTES: must be a positive number of bytes"))
 	}
 	c.retention = retentionConfig(&c.errs)
+	c.networks = networksConfig(&c.errs)
 	return c
 }
+
+// networksConfig reads the networks' OAuth apps and API versions, adding what is wrong to
+// errs: an app needs both its id and its secret.
+func networksConfig(errs *[]error) networks.Config {
+	cfg := networks.Config{Apps: map[string]publish.OAuthApp{},
+		LinkedInVersion: getenv("GREENLIGHT_LINKEDIN_VERSION"), MetaGraphVersion: getenv("GREENLIGHT_META_GRAPH_VERSION"),
+		PublicURL: strings.TrimSpace(getenv("GREENLIGHT_PUBLIC_URL"))}
+	switch v := strings.TrimSpace(getenv("GREENLIGHT_LINKEDIN_ORGANIZATIONS")); v {
+	case "", "false", "0":
+	case "true", "1":
+		cfg.LinkedInOrganizations = true
+	default:
+		*errs = append(*errs, fmt.Errorf("GREENLIGHT_LINKEDIN_ORGANIZATIONS: must be true or false, not %q", v))
+	}
+	for _, app := range []struct {
+		prefix   string
+		networks []string
+	}{
+		{"GREENLIGHT_META_APP", []string{service.NetworkInstagram, service.NetworkFacebook}},
+		{"GREENLIGHT_LINKEDIN_CLIENT", []string{service.NetworkLinkedIn}},
+		{"GREENLIGHT_X_CLIENT", []string{service.NetworkX}},
+	} {
+		idName, secretName := app.prefix+"_ID", app.prefix+"_SECRET"
+		a := publish.OAuthApp{ClientID: strings.TrimSpace(getenv(idName)), ClientSecret: strings.TrimSpace(getenv(secretName))}
+		switch {
+		case a.ClientID != "" && a.ClientSecret == "":
+			*errs = append(*errs, fmt.Errorf("%s: required with %s", secretName, idName))
+		case a.ClientID == "" && a.ClientSecret != "":
+			*errs = append(*errs, fmt.Errorf("%s: required with %s", idName, secretName))
+		case a.Configured():
+			for _, n := range app.networks {
+				cfg.Apps[n] = a
+			}
+		}
+	}
+	if !linkedInVersion.MatchString(cfg.LinkedInVersion) {
+		*errs = append(*errs, fmt.Errorf("GREENLIGHT_LINKEDIN_VERSION: must be a version such as %s (YYYYMM)", defaultLinkedInVersion))
+	}
+	if !graphVersion.MatchString(cfg.MetaGraphVersion) {
+		*errs = append(*errs, fmt.Errorf("GREENLIGHT_META_GRAPH_VERSION: must be a version such as %s", defaultGraphVersion))
+	}
+	return cfg
+}
+
+// Versions of the networks' APIs used unless the operator says otherwise. LinkedIn
+// supports each monthly version for at least a year (202603: until 16 March 2027; 202510
+// was sunset on 15 October 2026), Meta each Graph API version for about two (v25.0: until
+// 29 July 2028; v21.0 ends on 21 January 2027), per their versioning pages in November 2026.
+const (
+	defaultLinkedInVersion = "202603"
+	defaultGraphVersion    = "v25.0"
+)
+
+var (
+	linkedInVersion = regexp.MustCompile(`^20[0-9]{2}(0[1-9]|1[0-2])$`)
+	graphVersion    = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]$`)
+)
 
 // mediaDirIn is GREENLIGHT_MEDIA_DIR, or media/ in dataDir when it is not set.
 func (c config) mediaDirIn(dataDir string) string {
@@ -501,7 +570,8 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
-		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}), networks.Config{}), PublicURL: c.publicURL}
+		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}), c.networks), PublicURL: c.publicURL,
+		Providers: networks.Providers(outbound.NewClient(c.outbound, outbound.Options{}), c.networks), OAuthApps: c.networks.Apps}
 	var draining atomic.Bool
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
@@ -588,7 +658,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
-		Connectors: networks.Connectors(hc, networks.Config{}), Secrets: box,
+		Connectors: networks.Connectors(hc, c.networks), Secrets: box,
 		Webhooks: st, Temporal: tc, TaskQueue: c.taskQueue,
 	}
 	// Listening sources store mentions and apply trigger rules as the API does.
@@ -606,6 +676,10 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	log.Info("webhook sweep schedule", "schedule", outcome)
+	if outcome, err = worker.EnsureAccountsSchedule(ctx, tc, c.taskQueue); err != nil {
+		return err
+	}
+	log.Info("accounts schedule", "schedule", outcome, "every", worker.AccountsInterval)
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)
 	if err := w.Run(interruptOn(ctx)); err != nil {
 		return err

@@ -72,6 +72,10 @@ const (
 	ActCalendarFeed  Action = "subscribe to calendar feeds"
 	ActSourcesRead   Action = "see listening sources"
 	ActSourcesManage Action = "manage listening sources"
+	// ActPortalSend is sending (or sending again, which rotates) a client approver's portal
+	// link; ActPortalRevoke is revoking it.
+	ActPortalSend   Action = "send client portals"
+	ActPortalRevoke Action = "revoke client portals"
 )
 
 // rule is who may do an action.
@@ -143,6 +147,9 @@ var policy = map[Action]rule{
 	ActCalendarFeed:  {roles: everyone},
 	ActSourcesRead:   {roles: everyone},
 	ActSourcesManage: {roles: []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleCrisisLead}},
+
+	ActPortalSend:   {roles: editors},
+	ActPortalRevoke: {roles: editors},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

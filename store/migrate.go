@@ -506,6 +506,26 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{18, "client portals", `
+CREATE TABLE portals (
+	id VARCHAR(40) PRIMARY KEY,
+	token_hash VARCHAR(64) NOT NULL UNIQUE,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	approver_id VARCHAR(40) NOT NULL,
+	approver_email VARCHAR(320) NOT NULL,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	revoked_at {{ts}}
+);
+CREATE UNIQUE INDEX portals_active ON portals (client_id, approver_id) WHERE revoked_at IS NULL;
+CREATE TABLE portal_outbox (
+	portal_id VARCHAR(40) PRIMARY KEY REFERENCES portals(id) ON DELETE CASCADE,
+	token VARCHAR(100) NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+ALTER TABLE calendar_feeds ADD COLUMN portal_id VARCHAR(40);
+`},
 }
 
 type schemaMigration struct {

@@ -20,6 +20,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.StatementApproval)
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.SourcePoll)
+	w.RegisterWorkflow(workflows.PortalEmail)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -80,6 +80,7 @@ func (h *portalHandlers) refuse(c *fiber.Ctx, err error) error {
 // portalDay is one day of the portal's calendar, its label in the client's zone.
 type portalDay struct {
 	Label   string
+	Num     int
 	InRange bool
 	Today   bool
 	Posts   []portalEvent
@@ -181,7 +182,7 @@ func (h *portalHandlers) calendar(c *fiber.Ctx, acc *service.PortalAccess, loc *
 		return portalCal{}, err
 	}
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		day := portalDay{Label: localDate(lang, d, false), InRange: view == "week" || d.Month() == anchor.Month(), Today: d.Equal(today)}
+		day := portalDay{Label: localDate(lang, d, false), Num: d.Day(), InRange: view == "week" || d.Month() == anchor.Month(), Today: d.Equal(today)}
 		for _, p := range posts {
 			lp := p.PublishAt.In(loc)
 			if lp.Year() == d.Year() && lp.YearDay() == d.YearDay() {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -152,6 +153,25 @@ func TestClientPortal(t *testing.T) {
 		j := getAs(t, portal, "application/json").json(t)
 		require.Empty(t, j["waiting"])
 		require.Len(t, j["decisions"], 2)
+
+		// The certificate names the approver's link the portal decided through.
+		req, err := http.NewRequest("GET", stack.URL+"/api/v1/posts/"+waiting+"/certificate", nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", "Bearer "+editor.key)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var cert struct {
+			Decisions []struct {
+				Stage  string `json:"stage"`
+				LinkID string `json:"link_id"`
+			} `json:"decisions"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&cert))
+		require.Len(t, cert.Decisions, 2)
+		require.Equal(t, "client", cert.Decisions[1].Stage)
+		require.True(t, strings.HasPrefix(cert.Decisions[1].LinkID, "lnk_"), "%+v", cert.Decisions)
 	})
 
 	t.Run("calendar feed", func(t *testing.T) {

@@ -19,10 +19,17 @@ import (
 // /portal/{token}/posts/{post}/certificate.pdf. The staff side is POST and DELETE
 // /api/v1/clients/{id}/approvers/{approver}/portal.
 
-// portalZone is the time zone a client's portal shows times in: the one place to change
-// when clients carry their own time zone (then: the client's zone when set, else agency).
+// portalZone is the time zone a client's portal shows times in: the agency's until
+// clients carry their own; then this is the one place to change (the client's zone when
+// set, else the agency's).
 func portalZone(_ *store.Client, agency *time.Location) *time.Location {
 	return agency
+}
+
+// portalLanguage is the language of a client's portal: the visitor's (cookie, then
+// Accept-Language) until clients carry their own; then this is the one place to change.
+func portalLanguage(c *fiber.Ctx, _ *store.Client) string {
+	return language(c)
 }
 
 // sendPortal answers POST /api/v1/clients/{id}/approvers/{approver}/portal: 201 {url,
@@ -100,7 +107,7 @@ func (h *portalHandlers) page(c *fiber.Ctx) error {
 }
 
 func (h *portalHandlers) render(c *fiber.Ctx, acc *service.PortalAccess, status int, errPost, errMsg string) error {
-	ctx, lang := c.UserContext(), language(c)
+	ctx, lang := c.UserContext(), portalLanguage(c, acc.Client)
 	loc := portalZone(acc.Client, h.tz)
 	cal, err := h.calendar(c, acc, loc, lang)
 	if err != nil {
@@ -290,7 +297,7 @@ func (h *portalHandlers) decide(c *fiber.Ctx) error {
 		}
 		msg := greenlight.ErrorMessage(err)
 		if code == greenlight.EINVALID && strings.HasPrefix(msg, "comment:") {
-			msg = translate(language(c), "link.comment_required")
+			msg = translate(portalLanguage(c, acc.Client), "link.comment_required")
 		}
 		return h.render(c, acc, statusOf[code], postID, msg)
 	}

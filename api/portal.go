@@ -240,7 +240,7 @@ func portalJSON(acc *service.PortalAccess, waiting, published []service.PortalPo
 			live = []service.PublishedLink{}
 		}
 		return fiber.Map{"id": p.ID, "title": p.Title, "version": p.Version, "status": p.Status, "publish_at": p.PublishAt,
-			"published_at": p.PublishedAt, "channels": p.Channels, "live": live, "decidable": p.Decidable}
+			"published_at": p.PublishedAt, "channels": p.Channels, "live": live}
 	}
 	w, pub := []fiber.Map{}, []fiber.Map{}
 	for _, p := range waiting {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -145,6 +146,8 @@ func TestClientPortal(t *testing.T) {
 		require.Contains(t, string(bad.Body), "Please write a comment")
 		notMine := formTo(t, portal+"/posts/"+elsewhere+"/decision", url.Values{"decision": {"approve"}}, "application/json")
 		require.Equal(t, 404, notMine.Status)
+		// The emailed link has expired: the portal, the lasting credential, still decides.
+		require.NoError(t, stack.Store.DB().Exec("UPDATE links SET expires_at = ? WHERE subject_id = ?", time.Now().UTC().Add(-time.Minute), waiting).Error)
 		ok := formTo(t, portal+"/posts/"+waiting+"/decision", url.Values{"decision": {"approve"}}, "text/html")
 		require.Equal(t, 303, ok.Status, "%s", ok.Body)
 		require.Equal(t, "scheduled", editor.must(200, "GET", "/api/v1/posts/"+waiting, nil)["status"])
@@ -172,6 +175,10 @@ func TestClientPortal(t *testing.T) {
 		require.Len(t, cert.Decisions, 2)
 		require.Equal(t, "client", cert.Decisions[1].Stage)
 		require.True(t, strings.HasPrefix(cert.Decisions[1].LinkID, "lnk_"), "%+v", cert.Decisions)
+		var via store.Link
+		require.NoError(t, stack.Store.DB().Where("id = ?", cert.Decisions[1].LinkID).Take(&via).Error)
+		require.Equal(t, fmt.Sprintf("portal/%s/%s/v1", pt.ID, waiting), via.EffectKey, "the decision's link records the portal")
+		require.NotNil(t, via.DecidedAt)
 	})
 
 	t.Run("calendar feed", func(t *testing.T) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"crypto/sha256"
 	"encoding/base64"
 	"slices"
@@ -190,47 +191,25 @@ type PortalPost struct {
 	PublishedAt *time.Time
 	// Live lists the channels where the version is published, with their URLs.
 	Live []PublishedLink
-	// Decidable: the approver may decide on it now (their link for it is open).
-	Decidable bool
-	// LinkExpires is when the approver's decision window on this version closes.
-	LinkExpires time.Time
 }
 
 // PortalWaiting returns the posts waiting for this approver's decision, soonest to
-// publish first: the client's posts awaiting the client whose current version has this
-// approver's link unused. A post whose link expired is listed, not decidable.
+// publish first: the client's posts awaiting the client on whose current version the
+// approver has not decided. The deadline to decide is the publish time (the post expires
+// then, unpublished).
 func (s *Service) PortalWaiting(ctx context.Context, acc *PortalAccess) ([]PortalPost, error) {
-	links, err := s.Store.OpenApproverLinks(ctx, acc.Client.ID, acc.Approver.ID, portalWaitingMax)
+	posts, err := s.Store.AwaitingApprover(ctx, acc.Client.ID, acc.Approver.ID, portalWaitingMax)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	var out []PortalPost
-	seen := map[string]int{}
-	for _, l := range links {
-		p, err := s.Store.Post(ctx, l.SubjectID)
+	out := make([]PortalPost, 0, len(posts))
+	for i := range posts {
+		pp, err := s.portalPost(ctx, &posts[i], posts[i].Version)
 		if err != nil {
 			return nil, err
 		}
-		if p.ClientID != acc.Client.ID || p.Version != l.Version || p.Status != string(greenlight.StatusAwaitingClient) {
-			continue
-		}
-		open := now.Before(l.ExpiresAt)
-		if i, ok := seen[p.ID]; ok { // a reminder's link beside the first one: the later expiry counts
-			if open && l.ExpiresAt.After(out[i].LinkExpires) {
-				out[i].Decidable, out[i].LinkExpires = true, l.ExpiresAt
-			}
-			continue
-		}
-		pp, err := s.portalPost(ctx, p, l.Version)
-		if err != nil {
-			return nil, err
-		}
-		pp.Decidable, pp.LinkExpires = open, l.ExpiresAt
-		seen[p.ID] = len(out)
 		out = append(out, pp)
 	}
-	slices.SortStableFunc(out, func(a, b PortalPost) int { return a.PublishAt.Compare(b.PublishAt) })
 	return out, nil
 }
 
@@ -294,11 +273,14 @@ func (s *Service) PortalDecisions(ctx context.Context, acc *PortalAccess) ([]sto
 	return s.Store.ApproverDecisions(ctx, acc.Client.ID, acc.Approver.ID, portalDecisionsMax)
 }
 
-// PortalDecide records the approver's decision on a waiting post from their portal. It
-// goes through the approver's approval link for the post's current version, exactly as if
-// they had used the emailed link (same Update, same validator, the link marked used and
-// named by the certificate). A post of another client, or not waiting for this approver's
-// decision, is ECONFLICT when it exists for the client and ENOTFOUND otherwise.
+// PortalDecide records the approver's decision on a waiting post from their portal,
+// through the same path as an emailed link: through the approver's open link for the
+// post's current version, or, when they have none (expired, or the post came in a batch
+// email), through a link recorded now for this decision under the key
+// portal/<portal>/<post>/v<version>, whose token nobody holds. The workflow's validator
+// checks the version, the state and that this approver was asked; the link is marked
+// used and the certificate names it. A post of another client is ENOTFOUND; one not
+// waiting for this approver's decision is ECONFLICT (EGONE once decided).
 func (s *Service) PortalDecide(ctx context.Context, acc *PortalAccess, postID, decision, comment string) (*Decision, error) {
 	if !greenlight.ValidID("pst_", postID) {
 		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
@@ -310,22 +292,40 @@ func (s *Service) PortalDecide(ctx context.Context, acc *PortalAccess, postID, d
 	if p.ClientID != acc.Client.ID {
 		return nil, greenlight.Errorf(greenlight.ENOTFOUND, "post not found")
 	}
+	if greenlight.PostStatus(p.Status) != greenlight.StatusAwaitingClient {
+		return nil, greenlight.Errorf(greenlight.ECONFLICT, "%s", closedMessage("post", p.Status))
+	}
+	if err := validDecision(decision, strings.TrimSpace(comment)); err != nil {
+		return nil, err
+	}
+	now := s.now()
 	links, err := s.Store.OpenApproverLinks(ctx, acc.Client.ID, acc.Approver.ID, portalWaitingMax)
 	if err != nil {
 		return nil, err
 	}
 	var link *store.Link
 	for i, l := range links {
-		if l.SubjectID == p.ID && l.Version == p.Version && (link == nil || l.ExpiresAt.After(link.ExpiresAt)) {
+		if l.SubjectID == p.ID && l.Version == p.Version && now.Before(l.ExpiresAt) && (link == nil || l.ExpiresAt.After(link.ExpiresAt)) {
 			link = &links[i]
 		}
 	}
 	if link == nil {
-		return nil, greenlight.Errorf(greenlight.ECONFLICT, "%s", closedMessage("post", p.Status))
+		_, unheld := greenlight.NewToken("")
+		a := acc.Approver
+		link, err = s.Store.DecisionLink(ctx, &store.Link{ID: greenlight.NewID("lnk_"), TokenHash: unheld,
+			EffectKey:   fmt.Sprintf("portal/%s/%s/v%d", acc.Portal.ID, p.ID, p.Version),
+			SubjectKind: "post", SubjectID: p.ID, Version: p.Version, ApproverID: a.ID, ApproverName: a.Name, ApproverEmail: a.Email,
+			ExpiresAt: now.Add(time.Hour), CreatedAt: now})
+		if err != nil {
+			return nil, err
+		}
 	}
-	ls := &linkSubject{link: link, clientID: p.ClientID, current: p.Version, status: p.Status,
-		awaiting: greenlight.PostStatus(p.Status) == greenlight.StatusAwaitingClient}
-	return s.decideThrough(ctx, ls, decision, comment)
+	ls := &linkSubject{link: link, clientID: p.ClientID, current: p.Version, status: p.Status, awaiting: true}
+	d, err := s.decideThrough(ctx, ls, decision, comment)
+	if greenlight.IsCode(err, greenlight.EFORBIDDEN) { // the workflow did not ask this approver for this version
+		return nil, greenlight.Errorf(greenlight.ECONFLICT, "This post is not waiting for your decision.")
+	}
+	return d, err
 }
 
 // PortalCertificate returns the certificate of approval of one of the client's approved

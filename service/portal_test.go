@@ -120,12 +120,25 @@ func TestPortalShowsOnlyItsClient(t *testing.T) {
 		otherPublished := w.otherPost("published")
 		otherScheduled := w.otherPost("scheduled")
 
+		// Decided by this approver since the version was sent: no longer waiting. Sent in a
+		// batch email (no per-post link): waiting all the same.
+		decided := w.post("awaiting_client", 1, []store.PostDecision{{Seq: 1, Version: 1, Stage: "client", Round: 1, ActorKind: "approver",
+			ActorID: a.ID, ActorName: a.Name, Decision: "approve", At: w.now.Add(time.Second)}},
+			[]store.PostEvent{{Seq: 1, At: w.now, ActorKind: "system", Action: "client_approval_requested", Version: 1}})
+		batched := w.post("awaiting_client", 1, nil, []store.PostEvent{{Seq: 1, At: w.now, ActorKind: "system", Action: "client_approval_requested", Version: 1}})
+
 		got, err := w.svc.PortalWaiting(ctx, acc)
 		require.NoError(t, err)
-		require.Len(t, got, 1, "%+v", got)
-		require.Equal(t, waiting, got[0].ID)
-		require.Equal(t, 2, got[0].Version, "the current version")
-		require.True(t, got[0].Decidable)
+		var ids []string
+		for _, p := range got {
+			ids = append(ids, p.ID)
+		}
+		require.ElementsMatch(t, []string{waiting, batched}, ids, "never %s (decided)", decided)
+		for _, p := range got {
+			if p.ID == waiting {
+				require.Equal(t, 2, p.Version, "the current version")
+			}
+		}
 
 		cal, err := w.svc.PortalCalendar(ctx, acc, w.now.Add(-48*time.Hour), w.now.Add(48*time.Hour))
 		require.NoError(t, err)
@@ -134,8 +147,9 @@ func TestPortalShowsOnlyItsClient(t *testing.T) {
 
 		ds, err := w.svc.PortalDecisions(ctx, acc)
 		require.NoError(t, err)
-		require.Len(t, ds, 1)
-		require.Equal(t, "Parfait", ds[0].Comment)
+		require.Len(t, ds, 2, "the approver's decisions on this client's posts")
+		require.Equal(t, decided, ds[0].PostID, "newest first")
+		require.Equal(t, "Parfait", ds[1].Comment)
 
 		pub, err := w.svc.PortalPublished(ctx, acc)
 		require.NoError(t, err)
@@ -153,13 +167,15 @@ func TestPortalShowsOnlyItsClient(t *testing.T) {
 		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(err), "another client's post does not exist here")
 		_, err = w.svc.PortalDecide(ctx, acc, draft, "approve", "")
 		require.Equal(t, greenlight.ECONFLICT, greenlight.ErrorCode(err), "a draft is not waiting for the client")
+		_, err = w.svc.PortalDecide(ctx, acc, waiting, "maybe", "")
+		require.Equal(t, greenlight.EINVALID, greenlight.ErrorCode(err))
 		_, err = w.svc.PortalDecide(ctx, acc, waiting, "request_changes", " ")
 		require.Equal(t, greenlight.EINVALID, greenlight.ErrorCode(err), "the same validation as the approval page")
 
 		feed, err := w.svc.CalendarByToken(ctx, acc.FeedToken, "https://gl.example")
 		require.NoError(t, err)
 		require.Contains(t, string(feed), scheduled+"@gl.example")
-		for _, id := range []string{draft, inReview, waiting, otherPublished, otherScheduled} {
+		for _, id := range []string{draft, inReview, waiting, decided, batched, otherPublished, otherScheduled} {
 			require.NotContains(t, string(feed), id)
 		}
 		require.NotContains(t, string(feed), "SECRET")

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/greenlight/greenlight"
 )
@@ -143,6 +144,33 @@ func (s *Store) OpenApproverLinks(ctx context.Context, clientID, approverID stri
 		s.ctx(ctx).Model(&Post{}).Select("id").Where("client_id = ? AND status = ?", clientID, string(greenlight.StatusAwaitingClient))).
 		Order("created_at DESC, id").Limit(limit).Find(&out).Error
 	return out, wrap(err, "open links")
+}
+
+// AwaitingApprover returns a client's posts awaiting the client on which approverID has
+// made no decision since the current version was last sent to the client, soonest to
+// publish first. (Whether the approver was asked for this version is the workflow's to
+// check when they decide.)
+func (s *Store) AwaitingApprover(ctx context.Context, clientID, approverID string, limit int) ([]Post, error) {
+	var out []Post
+	err := s.ctx(ctx).Where(`client_id = ? AND status = ? AND NOT EXISTS (
+		SELECT 1 FROM post_decisions d WHERE d.post_id = posts.id AND d.version = posts.version AND d.stage = 'client'
+		AND d.actor_kind = 'approver' AND d.actor_id = ? AND d.at >= COALESCE((SELECT MAX(e.at) FROM post_events e
+			WHERE e.post_id = posts.id AND e.version = posts.version AND e.action = 'client_approval_requested'), d.at))`,
+		clientID, string(greenlight.StatusAwaitingClient), approverID).
+		Order("publish_at, id").Limit(limit).Find(&out).Error
+	return out, wrap(err, "posts awaiting the approver")
+}
+
+// DecisionLink returns the link stored under l.EffectKey, storing l first when there is
+// none: the record of a decision made without an emailed link (from a portal), so that it
+// goes through the links' path and the certificate names it. l's token hash must belong to
+// no token anyone holds.
+func (s *Store) DecisionLink(ctx context.Context, l *Link) (*Link, error) {
+	if err := s.ctx(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l).Error; err != nil {
+		return nil, wrap(err, "decision link")
+	}
+	var out Link
+	return &out, wrap(s.ctx(ctx).Where("effect_key = ?", l.EffectKey).Take(&out).Error, "decision link")
 }
 
 // PublishedPosts returns a client's published posts, most recently published first.

@@ -121,6 +121,37 @@ func TestPortalReadsAreScoped(t *testing.T) {
 		require.Len(t, links, 1, "%+v", links)
 		require.Equal(t, waiting.ID, links[0].SubjectID)
 
+		// Awaiting the approver: their decision on the current version since it was sent
+		// takes a post off; an earlier one (the version was sent again since) does not.
+		awaitingIDs := func() []string {
+			ps, err := s.AwaitingApprover(ctx, mine.ID, ap.ID, 100)
+			require.NoError(t, err)
+			var ids []string
+			for _, p := range ps {
+				ids = append(ids, p.ID)
+			}
+			return ids
+		}
+		require.ElementsMatch(t, []string{waiting.ID, decided.ID, otherApprover.ID}, awaitingIDs())
+		sentAgain := record(mine.ID, greenlight.StatusAwaitingClient, ap.ID) // decided at now
+		require.NoError(t, s.RecordPost(ctx, store.PostRecord{Post: sentAgain, Events: []store.PostEvent{{PostID: sentAgain.ID, Seq: 1,
+			At: now.Add(time.Minute), ActorKind: "system", ActorID: "system", ActorName: "system", Action: "client_approval_requested", Version: 1}}}))
+		decidedNow := record(mine.ID, greenlight.StatusAwaitingClient, ap.ID)
+		require.ElementsMatch(t, []string{waiting.ID, decided.ID, otherApprover.ID, sentAgain.ID}, awaitingIDs(), "not %s", decidedNow.ID)
+
+		// A decision link is stored once per key.
+		dl := &store.Link{ID: greenlight.NewID("lnk_"), TokenHash: greenlight.NewID("h"), EffectKey: "portal/ptl_1/" + waiting.ID + "/v1",
+			SubjectKind: "post", SubjectID: waiting.ID, Version: 1, ApproverID: ap.ID, ApproverName: "Ana", ApproverEmail: "ana@x.test",
+			ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+		first, err := s.DecisionLink(ctx, dl)
+		require.NoError(t, err)
+		again := *dl
+		again.ID, again.TokenHash = greenlight.NewID("lnk_"), greenlight.NewID("h")
+		second, err := s.DecisionLink(ctx, &again)
+		require.NoError(t, err)
+		require.Equal(t, first.ID, second.ID)
+		require.Equal(t, dl.ID, second.ID)
+
 		pub := record(mine.ID, greenlight.StatusPublished, ap.ID)
 		record(other.ID, greenlight.StatusPublished, ap.ID)
 		record(mine.ID, greenlight.StatusScheduled, "")
@@ -132,8 +163,8 @@ func TestPortalReadsAreScoped(t *testing.T) {
 		record(mine.ID, greenlight.StatusScheduled, "apr_someone_else")
 		ds, err := s.ApproverDecisions(ctx, mine.ID, ap.ID, 10)
 		require.NoError(t, err)
-		require.Len(t, ds, 1, "this approver's decisions on this client only: %+v", ds)
-		require.Equal(t, pub.ID, ds[0].PostID)
+		require.Len(t, ds, 3, "this approver's decisions on this client only: %+v", ds)
+		require.ElementsMatch(t, []string{sentAgain.ID, decidedNow.ID, pub.ID}, []string{ds[0].PostID, ds[1].PostID, ds[2].PostID})
 		require.Equal(t, "Launch", ds[0].Title)
 		require.Equal(t, "ok", ds[0].Comment)
 		require.Equal(t, 1, ds[0].Version)

@@ -2,9 +2,9 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"time"

@@ -381,4 +381,15 @@ func TestBrowserClientPortal(t *testing.T) {
 	}
 	require.Equal(t, "scheduled", sm.api.must(200, "GET", "/api/v1/posts/"+wait1, nil)["status"])
 	require.Equal(t, "scheduled", sm.api.must(200, "GET", "/api/v1/posts/"+wait2, nil)["status"])
+
+	// The editor revokes it from the client's page: the link now says so.
+	staff.open("/admin/clients/" + clientID)
+	staff.submit(`#portals form[action$="portal-revoke"] button`)
+	require.Contains(t, staff.text("main"), "Portal revoked.")
+	require.Contains(t, staff.text("#portals"), "no portal")
+	phone := newPerson(t, alloc, "portal-revoked", 360, 740)
+	phone.open(link)
+	require.Contains(t, phone.text("#portal-gone"), "This portal link does not work")
+	phone.accessible(360)
+	phone.shot("portal-05-revoked-phone")
 }

@@ -35,6 +35,11 @@ type Store interface {
 	FinishEffect(ctx context.Context, key, result string) error
 	LinkForEmail(ctx context.Context, l *store.Link, token string, now time.Time) (*store.Link, string, error)
 
+	// Client portals (portal.go).
+	Portal(ctx context.Context, id string) (*store.Portal, error)
+	PortalEmailToken(ctx context.Context, portalID string) (string, error)
+	PortalEmailSent(ctx context.Context, portalID string) error
+
 	// Publication on channels (channels.go).
 	PostChannel(ctx context.Context, postID string, version int, channel string) (*store.PostChannel, error)
 	SavePostChannel(ctx context.Context, c *store.PostChannel) error

@@ -157,6 +157,8 @@ func New(cfg Config) *fiber.App {
 	v1.Delete("/webhooks/:id", deleteWebhook(svc))
 	v1.Get("/webhooks/:id/deliveries", listDeliveries(svc))
 	v1.Post("/webhooks/:id/deliveries/:delivery/redeliver", redeliver(svc))
+	v1.Post("/clients/:id/approvers/:approver/portal", sendPortal(svc, publicURL))
+	v1.Delete("/clients/:id/approvers/:approver/portal", revokePortal(svc))
 	v1.Use(func(c *fiber.Ctx) error {
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
@@ -169,6 +171,12 @@ func New(cfg Config) *fiber.App {
 	app.Post("/oauth/callback/:network", rateLimit(cfg.Store, "oauth", cfg.ApproveRateLimit, time.Minute), oauthPick(svc))
 	app.Get("/calendar/:file", rateLimit(cfg.Store, "calendar", 120, time.Minute), linkHeaders, calendarFile(svc, publicURL))
 	app.Post("/hooks/mentions/:source", mentionHook(svc))
+
+	ph := &portalHandlers{svc: svc, agency: cfg.Agency, publicURL: publicURL, tz: tz}
+	portal := app.Group("/portal", rateLimit(cfg.Store, "portal", cfg.ApproveRateLimit, time.Minute), linkHeaders)
+	portal.Get("/:token", ph.page)
+	portal.Post("/:token/posts/:post/decision", ph.decide)
+	portal.Get("/:token/posts/:post/certificate.pdf", ph.certificate)
 
 	approve := app.Group("/approve", rateLimit(cfg.Store, "approve", cfg.ApproveRateLimit, time.Minute), linkHeaders)
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
@@ -388,7 +396,7 @@ func maskPath(path string) string {
 		if seg == "" {
 			continue
 		}
-		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite" || segs[1] == "calendar")
+		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite" || segs[1] == "calendar" || segs[1] == "portal")
 		if secretRoute || looksLikeToken(seg) {
 			segs[i] = "<token>"
 		}
@@ -397,7 +405,7 @@ func maskPath(path string) string {
 }
 
 func looksLikeToken(s string) bool {
-	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_", "glc_", "glw_"} {
+	for _, prefix := range []string{"gl_", "glk_", "gls_", "gli_", "glc_", "glw_", "glp_"} {
 		if strings.HasPrefix(s, prefix) {
 			return true
 		}

@@ -52,16 +52,7 @@ func init() {
 	}
 }
 
-var monthNames = map[string][12]string{
-	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-}
-
 // longDate writes a day in lang: "21 January 2027", "21 janvier 2027".
 func longDate(lang string, t time.Time) string {
-	names, ok := monthNames[lang]
-	if !ok {
-		names = monthNames["en"]
-	}
-	return fmt.Sprintf("%d %s %d", t.Day(), names[t.Month()-1], t.Year())
+	return fmt.Sprintf("%d %s %d", t.Day(), monthName(lang, t.Month()), t.Year())
 }

@@ -162,7 +162,12 @@ func (p *pages) clientPage(c *fiber.Ctx) error {
 		}
 		lines = append(lines, line)
 	}
+	portalRows, err := p.portalRows(c, cl)
+	if err != nil {
+		return err
+	}
 	return p.render(c, fiber.StatusOK, "admin_client", cl.Name, fiber.Map{
+		"PortalRows": portalRows, "CanPortal": service.Can(u, service.ActPortalSend),
 		"Client": cl, "ContactLines": strings.Join(lines, "\n"), "ApproverLines": strings.Join(approvers, "\n"), "Rules": rules, "Playbooks": p.svc.Playbooks(),
 		"Severities": service.Severities, "ShowWebhooks": service.Can(u, service.ActClientWebhooks),
 	})
@@ -206,6 +211,8 @@ func (p *pages) clientAction(c *fiber.Ctx) error {
 			WindowMinutes: window, Severity: c.FormValue("severity")})
 	case "delete-rule":
 		err = p.svc.DeleteRule(ctx, u, id, c.FormValue("rule_id"))
+	case "portal-send", "portal-revoke":
+		return p.portalAction(c, u, id, to)
 	default:
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no such action")
 	}

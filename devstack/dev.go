@@ -54,6 +54,7 @@ type Config struct {
 	Timezone        *time.Location
 	SlackWebhookURL string
 	LinkTTL         time.Duration
+	PortalTTL       time.Duration // how long a client portal link works (service.DefaultPortalTTL when 0)
 	// WorkflowCache is how many workflows the worker keeps in memory (default 2,000).
 	WorkflowCache    int
 	ApproveRateLimit int
@@ -227,7 +228,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
 		Catalog: catalog, Agency: cfg.Agency, Log: cfg.Log, Outbound: cfg.Outbound, HTTP: hc, Secrets: box, Library: lib,
 		Connectors: conns, DevPublisher: true, PublicURL: public, // the dev publisher records what has no webhook
-		Providers: providers, OAuthApps: cfg.Networks.Apps}
+		Providers: providers, OAuthApps: cfg.Networks.Apps, PortalTTL: cfg.PortalTTL}
 	acts.Sources = s.Service
 	s.worker = worker.New(s.Temporal, worker.DefaultTaskQueue, acts, sdkworker.Options{})
 	if err = s.worker.Start(); err != nil {

@@ -102,6 +102,9 @@ var routeAccess = map[string]access{
 	"DELETE /api/v1/webhooks/:id":                              {who: adminRole, unlimited: true},
 	"GET /api/v1/webhooks/:id/deliveries":                      {who: adminRole, unlimited: true},
 	"POST /api/v1/webhooks/:id/deliveries/:delivery/redeliver": {who: adminRole, unlimited: true},
+	// Client portals (":approver" stays unsubstituted: 404 for allowed roles).
+	"POST /api/v1/clients/:id/approvers/:approver/portal":   {who: editorRoles},
+	"DELETE /api/v1/clients/:id/approvers/:approver/portal": {who: editorRoles},
 
 	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
 	"GET /api/v1/networks":                         {who: everyone},
@@ -150,30 +153,34 @@ var routeAccess = map[string]access{
 	"GET /admin/clients/:id": {who: everyone},
 	"POST /admin/clients/:id/:action": {actions: map[string][]string{
 		"contacts": {"admin", "editor", "crisis_lead"}, "approvers": editorRoles, "rule": leadRoles, "delete-rule": leadRoles,
+		"portal-send": editorRoles, "portal-revoke": editorRoles,
 	}},
 
 	// Public: the token in the path is the credential, or there is nothing to protect.
-	"GET /":                        {public: true},
-	"GET /login":                   {public: true},
-	"POST /login":                  {public: true},
-	"GET /invite/:token":           {public: true},
-	"POST /invite/:token":          {public: true},
-	"GET /lang/:lang":              {public: true},
-	"GET /healthz":                 {public: true},
-	"GET /readyz":                  {public: true},
-	"GET /approve/:token":          {public: true},
-	"GET /media/:id/file":          {public: true}, // the signed URL is the credential
-	"GET /media/:id/thumb":         {public: true},
-	"POST /approve/:token":         {public: true},
-	"POST /approve/:token/comment": {public: true},
-	"GET /dev/mail.json":           {public: true},
-	"GET /dev/mail":                {public: true},
-	"GET /dev/mail/:id":            {public: true},
-	"GET /dev/mail/:id/html":       {public: true},
-	"GET /dev/stats":               {public: true},
-	"GET /dev/publications.json":   {public: true},
-	"GET /calendar/:file":          {public: true}, // the feed's token is the credential
-	"POST /hooks/mentions/:source": {public: true}, // the batch's signature is the credential
+	"GET /":                                    {public: true},
+	"GET /login":                               {public: true},
+	"POST /login":                              {public: true},
+	"GET /invite/:token":                       {public: true},
+	"POST /invite/:token":                      {public: true},
+	"GET /lang/:lang":                          {public: true},
+	"GET /healthz":                             {public: true},
+	"GET /readyz":                              {public: true},
+	"GET /approve/:token":                      {public: true},
+	"GET /media/:id/file":                      {public: true}, // the signed URL is the credential
+	"GET /media/:id/thumb":                     {public: true},
+	"POST /approve/:token":                     {public: true},
+	"POST /approve/:token/comment":             {public: true},
+	"GET /dev/mail.json":                       {public: true},
+	"GET /dev/mail":                            {public: true},
+	"GET /dev/mail/:id":                        {public: true},
+	"GET /dev/mail/:id/html":                   {public: true},
+	"GET /dev/stats":                           {public: true},
+	"GET /dev/publications.json":               {public: true},
+	"GET /calendar/:file":                      {public: true}, // the feed's token is the credential
+	"POST /hooks/mentions/:source":             {public: true}, // the batch's signature is the credential
+	"GET /portal/:token":                       {public: true}, // the portal's token is the credential
+	"POST /portal/:token/posts/:post/decision": {public: true},
+	"GET /portal/:token/posts/:post/certificate.pdf": {public: true},
 
 	// The single-use OAuth state in the query is the credential.
 	"GET /oauth/callback/mastodon": {public: true},

@@ -76,6 +76,10 @@ const (
 	// ActWebhooksManage is subscribing to, seeing and redelivering event webhooks: they
 	// carry every client's events, so only admins limited to no client.
 	ActWebhooksManage Action = "manage event webhooks"
+	// ActPortalSend is sending (or sending again, which rotates) a client approver's portal
+	// link; ActPortalRevoke is revoking it.
+	ActPortalSend   Action = "send client portals"
+	ActPortalRevoke Action = "revoke client portals"
 )
 
 // rule is who may do an action.
@@ -150,6 +154,8 @@ var policy = map[Action]rule{
 	ActSourcesManage: {roles: []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleCrisisLead}},
 
 	ActWebhooksManage: {roles: admins, unlimited: true},
+	ActPortalSend:     {roles: editors},
+	ActPortalRevoke:   {roles: editors},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

@@ -137,6 +137,13 @@ func (s *Service) CalendarByToken(ctx context.Context, token, baseURL string) ([
 		}
 		scope, name = Scope(u), fmt.Sprintf("%s – %s", s.agency(), u.Name)
 	case f.ClientID != nil && f.ApproverEmail != nil:
+		if f.PortalID != nil { // a portal's feed works while its portal does
+			if open, err := s.portalFeedOpen(ctx, *f.PortalID); err != nil {
+				return nil, err
+			} else if !open {
+				return nil, missing
+			}
+		}
 		c, err := s.clientApprover(ctx, *f.ClientID, *f.ApproverEmail)
 		if greenlight.IsCode(err, greenlight.ENOTFOUND) {
 			return nil, missing

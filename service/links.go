@@ -217,6 +217,12 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 	if err != nil {
 		return nil, err
 	}
+	return s.decideThrough(ctx, ls, decision, comment)
+}
+
+// decideThrough records an approver's decision through their link ls (an emailed link, or the
+// one a portal decides through).
+func (s *Service) decideThrough(ctx context.Context, ls *linkSubject, decision, comment string) (*Decision, error) {
 	if state, msg := ls.state(s.now()); state != LinkOpen {
 		v := LinkView{State: state, Message: msg}
 		return nil, v.Err()
@@ -235,7 +241,7 @@ func (s *Service) DecideLink(ctx context.Context, token, decision, comment strin
 		workflowID = workflows.StatementWorkflowID(l.SubjectID)
 	}
 	var view workflows.PostView
-	err = s.sendUpdate(ctx, workflowID, "link:"+l.ID, workflows.ClientDecisionUpdate, req, &view)
+	err := s.sendUpdate(ctx, workflowID, "link:"+l.ID, workflows.ClientDecisionUpdate, req, &view)
 	if isClosed(err) {
 		err = greenlight.Errorf(greenlight.ECONFLICT, "%s", closedMessage(l.SubjectKind, ""))
 	}

@@ -64,6 +64,8 @@ type Service struct {
 	// PublicURL is the site's base URL (GREENLIGHT_PUBLIC_URL): OAuth authorizations send the
 	// browser back under it. Empty: accounts that need an authorization cannot be connected.
 	PublicURL string
+	// PortalTTL is how long a client portal link works (DefaultPortalTTL when 0).
+	PortalTTL time.Duration
 	// DecisionTimeout bounds how long a request waits for a workflow to record a decision.
 	DecisionTimeout time.Duration
 	// Now is the clock (tests may replace it).

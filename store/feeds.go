@@ -18,7 +18,10 @@ type CalendarFeed struct {
 	UserID        *string
 	ApproverEmail *string
 	ClientID      *string
-	CreatedAt     time.Time
+	// PortalID is the client portal an approver feed belongs to: it works while that
+	// portal does, and goes with it.
+	PortalID  *string
+	CreatedAt time.Time
 }
 
 // CreateCalendarFeed stores a new feed; a user (or approver of a client) that already has

@@ -511,6 +511,26 @@ ALTER TABLE accounts ADD COLUMN remote_id VARCHAR(200) NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN reconnect_by {{ts}};
 CREATE INDEX accounts_network_status ON accounts (network, status);
 `},
+	{18, "client portals", `
+CREATE TABLE portals (
+	id VARCHAR(40) PRIMARY KEY,
+	token_hash VARCHAR(64) NOT NULL UNIQUE,
+	client_id VARCHAR(40) NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+	approver_id VARCHAR(40) NOT NULL,
+	approver_email VARCHAR(320) NOT NULL,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	expires_at {{ts}} NOT NULL,
+	revoked_at {{ts}}
+);
+CREATE UNIQUE INDEX portals_active ON portals (client_id, approver_id) WHERE revoked_at IS NULL;
+CREATE TABLE portal_outbox (
+	portal_id VARCHAR(40) PRIMARY KEY REFERENCES portals(id) ON DELETE CASCADE,
+	token VARCHAR(100) NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+ALTER TABLE calendar_feeds ADD COLUMN portal_id VARCHAR(40);
+`},
 	{20, "event webhooks", `
 CREATE TABLE webhooks (
 	id VARCHAR(40) PRIMARY KEY,

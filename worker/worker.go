@@ -23,6 +23,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.WebhookDelivery)
 	w.RegisterWorkflow(workflows.WebhookSweep)
 	w.RegisterWorkflow(workflows.KeepAccounts)
+	w.RegisterWorkflow(workflows.PortalEmail)
 	w.RegisterActivity(acts)
 	return w
 }

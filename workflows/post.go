@@ -29,7 +29,7 @@ const (
 	// ChannelDecisionUpdate settles a channel of a post that failed (see
 	// versionChannelDecisions).
 	ChannelDecisionUpdate = "channel_decision"
-	StateQuery           = "state"
+	StateQuery            = "state"
 	// ReleaseSignal tells a post held by a crisis that the client's publishing resumed.
 	ReleaseSignal = "release"
 )
@@ -146,8 +146,8 @@ type PostState struct {
 	ChannelResults map[string]string
 	DecideUntil    time.Time
 	Revision       int64
-	Seq           int
-	CreatedAt     time.Time
+	Seq            int
+	CreatedAt      time.Time
 }
 
 // PostApproval runs one post from draft to a final state.

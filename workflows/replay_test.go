@@ -33,6 +33,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.SourcePoll)
 			r.RegisterWorkflow(workflows.WebhookDelivery)
 			r.RegisterWorkflow(workflows.KeepAccounts)
+			r.RegisterWorkflow(workflows.PortalEmail)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

@@ -400,9 +400,11 @@ func TestReadmeDocumentsEveryVariable(t *testing.T) {
 func TestConfigChecks(t *testing.T) {
 	t.Setenv("GREENLIGHT_DATABASE_URL", "")
 	t.Setenv("GREENLIGHT_LINK_TTL", "forever")
+	t.Setenv("GREENLIGHT_PORTAL_TTL", "-1h")
 	c := envConfig()
 	err := c.check("worker")
 	require.ErrorContains(t, err, "GREENLIGHT_DATABASE_URL is required by greenlight worker")
 	require.ErrorContains(t, err, "GREENLIGHT_SMTP_URL is required")
 	require.ErrorContains(t, err, "GREENLIGHT_LINK_TTL: must be a positive duration")
+	require.ErrorContains(t, err, "GREENLIGHT_PORTAL_TTL: must be a positive duration")
 }

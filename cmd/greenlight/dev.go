@@ -36,7 +36,7 @@ func runDev(ctx context.Context, args []string, c config, log *slog.Logger, stdo
 	stack, err := devstack.Start(ctx, devstack.Config{
 		Addr: *addr, DataDir: *data, DatabaseURL: c.databaseURL, AdminKey: c.adminKey, PublicURL: c.publicURL,
 		TemporalPort: c.temporalPort, Agency: c.agency, PlaybooksDir: c.playbooksDir, SlackWebhookURL: c.slackWebhookURL,
-		Timezone: c.timezone, LinkTTL: c.linkTTL, ApproveRateLimit: c.approveRateLimit, Retention: c.retention, Log: log, Outbound: c.outbound,
+		Timezone: c.timezone, LinkTTL: c.linkTTL, PortalTTL: c.portalTTL, ApproveRateLimit: c.approveRateLimit, Retention: c.retention, Log: log, Outbound: c.outbound,
 		Secrets: c.secrets, Networks: c.networks,
 		MediaDir: c.mediaDirIn(*data), MediaMaxBytes: c.mediaMaxBytes,
 		Metrics: obs.metrics, Tracing: obs.tracing,

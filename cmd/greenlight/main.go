@@ -255,6 +255,7 @@ var envVars = []struct{ Name, Default, Help string }{
 	{"GREENLIGHT_PUBLIC_URL", "", "base URL of links in emails (worker: required; dev: the listen address); never taken from requests"},
 	{"GREENLIGHT_AGENCY_NAME", "Greenlight", "agency name shown to clients"},
 	{"GREENLIGHT_LINK_TTL", greenlight.DefaultLinkTTL.String(), "how long an approval link works"},
+	{"GREENLIGHT_PORTAL_TTL", service.DefaultPortalTTL.String(), "api, dev: how long a client approver's portal link works (sending it again starts a new one)"},
 	{"GREENLIGHT_APPROVE_RATE_LIMIT", "30", "requests per minute per IP on /approve"},
 	{"GREENLIGHT_TRUSTED_PROXIES", "", "comma-separated proxy IPs/CIDRs; behind them the client IP is the right-most X-Forwarded-For address not in the list"},
 	{"GREENLIGHT_OUTBOUND_ALLOW", "", "comma-separated hosts, IPs and CIDRs that webhooks and Slack may reach although internal (loopback, private, link-local…)"},
@@ -304,7 +305,7 @@ type config struct {
 	trustedProxies                                []netip.Prefix
 	outbound                                      *outbound.Policy
 	secrets                                       *secrets.Box // nil when GREENLIGHT_SECRET_KEY is empty
-	linkTTL                                       time.Duration
+	linkTTL, portalTTL                            time.Duration
 	timezone                                      *time.Location
 	approveRateLimit, temporalPort                int
 	mediaDir                                      string
@@ -349,6 +350,9 @@ func envConfig() config {
 	}
 	if c.linkTTL, err = time.ParseDuration(getenv("GREENLIGHT_LINK_TTL")); err != nil || c.linkTTL <= 0 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_LINK_TTL: must be a positive duration such as 336h"))
+	}
+	if c.portalTTL, err = time.ParseDuration(getenv("GREENLIGHT_PORTAL_TTL")); err != nil || c.portalTTL <= 0 {
+		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_PORTAL_TTL: must be a positive duration such as 2160h"))
 	}
 	if c.approveRateLimit, err = strconv.Atoi(getenv("GREENLIGHT_APPROVE_RATE_LIMIT")); err != nil || c.approveRateLimit < 1 {
 		c.errs = append(c.errs, fmt.Errorf("GREENLIGHT_APPROVE_RATE_LIMIT: must be a positive integer"))
@@ -571,7 +575,8 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
 		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}), c.networks), PublicURL: c.publicURL,
-		Providers: networks.Providers(outbound.NewClient(c.outbound, outbound.Options{}), c.networks), OAuthApps: c.networks.Apps}
+		Providers: networks.Providers(outbound.NewClient(c.outbound, outbound.Options{}), c.networks), OAuthApps: c.networks.Apps,
+		PortalTTL: c.portalTTL}
 	var draining atomic.Bool
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,

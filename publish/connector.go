@@ -98,6 +98,19 @@ type Media struct {
 	URL string
 }
 
+// Bytes reads the whole file (media bytes are limited by the library's upload limit).
+func (m Media) Bytes() ([]byte, error) {
+	if m.Open == nil {
+		return nil, errors.New("no file")
+	}
+	r, err := m.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
 // Result is a published post.
 type Result struct {
 	RemoteID string // the network's id (Bluesky: the at:// URI)

@@ -3,9 +3,7 @@ package linkedin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -17,7 +15,7 @@ import (
 // as owner, a PUT of the bytes to the upload URL, then the image's status until it is
 // AVAILABLE. Nothing is visible until a post references it, so every step may be repeated.
 func (s *session) uploadImage(ctx context.Context, m publish.Media, i int) (string, error) {
-	data, err := readMedia(m)
+	data, err := m.Bytes()
 	if err != nil {
 		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("reading image %d", i+1), Err: err}
 	}
@@ -57,7 +55,7 @@ func (s *session) uploadImage(ctx context.Context, m publish.Media, i int) (stri
 // finalizeUpload, then the video's status until it is AVAILABLE. Nothing is visible until
 // a post references it.
 func (s *session) uploadVideo(ctx context.Context, m publish.Media) (string, error) {
-	data, err := readMedia(m)
+	data, err := m.Bytes()
 	if err != nil {
 		return "", &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "reading the video", Err: err}
 	}
@@ -160,14 +158,3 @@ func (s *session) waitMedia(ctx context.Context, kind, urn string) error {
 	}
 }
 
-func readMedia(m publish.Media) ([]byte, error) {
-	if m.Open == nil {
-		return nil, errors.New("no file")
-	}
-	r, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
-}

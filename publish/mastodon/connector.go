@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -195,7 +194,7 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 	}
 	ids := make([]string, 0, len(p.Media))
 	for i, m := range p.Media {
-		data, err := readMedia(m)
+		data, err := m.Bytes()
 		if err != nil {
 			return publish.Result{}, &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: fmt.Sprintf("reading media %d", i+1), Err: err}
 		}
@@ -224,18 +223,6 @@ func (c *Connector) Publish(ctx context.Context, acct publish.Account, p publish
 		return publish.Result{}, pe
 	}
 	return publish.Result{RemoteID: st.ID, URL: st.URL}, nil
-}
-
-func readMedia(m publish.Media) ([]byte, error) {
-	if m.Open == nil {
-		return nil, errors.New("no file")
-	}
-	r, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
 }
 
 func mediaName(m publish.Media, i int) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -118,7 +117,7 @@ func (c *Facebook) Publish(ctx context.Context, acct publish.Account, p publish.
 		}
 		err = g.post(ctx, "POST /{page-id}/feed", cred.PageID+"/feed", cred.PageToken, params, &created)
 	case 1:
-		data, rerr := readAll(p.Media[0])
+		data, rerr := p.Media[0].Bytes()
 		if rerr != nil {
 			return publish.Result{}, &publish.Error{Kind: publish.KindRetryable, Network: FacebookNetwork, Message: "reading photo 1", Err: rerr}
 		}
@@ -131,7 +130,7 @@ func (c *Facebook) Publish(ctx context.Context, acct publish.Account, p publish.
 	default:
 		params := url.Values{"message": {p.Text}}
 		for i, m := range p.Media {
-			data, rerr := readAll(m)
+			data, rerr := m.Bytes()
 			if rerr != nil {
 				return publish.Result{}, &publish.Error{Kind: publish.KindRetryable, Network: FacebookNetwork, Message: fmt.Sprintf("reading photo %d", i+1), Err: rerr}
 			}
@@ -172,18 +171,6 @@ func (c *Facebook) permalink(ctx context.Context, g graph, cred Credentials, id 
 		return out.PermalinkURL
 	}
 	return "https://www.facebook.com/" + url.PathEscape(id)
-}
-
-func readAll(m publish.Media) ([]byte, error) {
-	if m.Open == nil {
-		return nil, errors.New("no file")
-	}
-	r, err := m.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
 }
 
 func fileName(m publish.Media, i int) string {

@@ -174,12 +174,11 @@ type processingInfo struct {
 }
 
 func readAll(m publish.Media) ([]byte, error) {
-	r, err := m.Open()
+	data, err := m.Bytes()
 	if err != nil {
 		return nil, &publish.Error{Kind: publish.KindRetryable, Network: Network, Message: "the media file cannot be read", Err: err}
 	}
-	defer r.Close()
-	return io.ReadAll(r)
+	return data, nil
 }
 
 // multipartBody builds a form with fields, then the file as "media".

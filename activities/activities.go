@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
@@ -32,6 +33,9 @@ type Store interface {
 	BeginEffect(ctx context.Context, key, kind string) (bool, string, error)
 	FinishEffect(ctx context.Context, key, result string) error
 	LinkForEmail(ctx context.Context, l *store.Link, token string, now time.Time) (*store.Link, string, error)
+	// Batch reviews (digest.go).
+	SaveReviewItems(ctx context.Context, items []store.ReviewItem) error
+	ClientDecided(ctx context.Context, postID string, version, round int, approverID string) (bool, error)
 
 	// Publication on channels (channels.go).
 	PostChannel(ctx context.Context, postID string, version int, channel string) (*store.PostChannel, error)
@@ -74,6 +78,10 @@ type Activities struct {
 	// Agency is the agency's name, shown to clients.
 	Agency string
 	Log    *slog.Logger
+	// Temporal starts approvers' digest workflows (EnqueueDigest) on TaskQueue;
+	// worker.New sets both when unset.
+	Temporal  client.Client
+	TaskQueue string
 }
 
 // RecordPost writes a post workflow step to the projection (run as a local activity).
@@ -115,7 +123,7 @@ func (a *Activities) ClientApprovers(ctx context.Context, clientID string) (Clie
 	if err != nil {
 		return ClientApprovers{}, asTemporal(err)
 	}
-	out := ClientApprovers{Policy: c.ApprovalPolicy}
+	out := ClientApprovers{Policy: c.ApprovalPolicy, DigestWindow: c.DigestWindow}
 	for _, ap := range c.Approvers {
 		out.Approvers = append(out.Approvers, Approver{ID: ap.ID, Name: ap.Name, Email: ap.Email})
 	}

@@ -506,6 +506,17 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{17, "digest batches", `
+ALTER TABLE clients ADD COLUMN digest_window {{bigint}} NOT NULL DEFAULT 0;
+CREATE TABLE review_items (
+	review_id VARCHAR(40) NOT NULL,
+	post_id VARCHAR(40) NOT NULL,
+	version INTEGER NOT NULL,
+	round INTEGER NOT NULL,
+	position INTEGER NOT NULL,
+	PRIMARY KEY (review_id, post_id)
+);
+CREATE INDEX review_items_post ON review_items (post_id, version)`},
 }
 
 type schemaMigration struct {

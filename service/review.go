@@ -25,7 +25,8 @@ type ReviewView struct {
 	Client   string
 	Approver string
 	Items    []ReviewPost
-	Open     int // items still waiting for this approver
+	Open     int  // items still waiting for this approver
+	Expired  bool // the link is past its expiry
 }
 
 // ReviewPost is one post version of a batch, shown as its per-post link would show it.
@@ -74,6 +75,7 @@ func (s *Service) OpenReview(ctx context.Context, token string) (*ReviewView, er
 	}
 	rv := &ReviewView{Link: l, Approver: l.ApproverName}
 	expired := !s.now().Before(l.ExpiresAt)
+	rv.Expired = expired
 	for _, it := range items {
 		p, err := s.Store.Post(ctx, it.PostID)
 		if err != nil {
@@ -128,7 +130,10 @@ func (s *Service) OpenReview(ctx context.Context, token string) (*ReviewView, er
 // field, and nothing is sent. A post of the batch that can no longer be decided here is
 // answered with its state ("replaced", "decided", "closed", "expired") and left alone.
 // A link where nothing waits any more is EGONE.
-func (s *Service) DecideReview(ctx context.Context, token string, decisions []ReviewDecision) ([]ReviewResult, error) {
+//
+// approveRest ("approve all remaining") adds an approval for every post still open that
+// decisions do not name.
+func (s *Service) DecideReview(ctx context.Context, token string, decisions []ReviewDecision, approveRest bool) ([]ReviewResult, error) {
 	rv, err := s.OpenReview(ctx, token)
 	if err != nil {
 		return nil, err
@@ -136,6 +141,17 @@ func (s *Service) DecideReview(ctx context.Context, token string, decisions []Re
 	byPost := map[string]*ReviewPost{}
 	for i := range rv.Items {
 		byPost[rv.Items[i].PostID] = &rv.Items[i]
+	}
+	if approveRest {
+		named := map[string]bool{}
+		for _, d := range decisions {
+			named[d.PostID] = true
+		}
+		for _, it := range rv.Items {
+			if it.View.State == LinkOpen && !named[it.PostID] {
+				decisions = append(decisions, ReviewDecision{PostID: it.PostID, Decision: greenlight.DecisionApprove})
+			}
+		}
 	}
 	if len(decisions) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "decisions: choose approve or request changes for at least one post")

@@ -41,6 +41,7 @@ func TestCommentsAndCertificateWalkthrough(t *testing.T) {
 	reviewer := admin.createUser("reviewer")
 	ana := uniqueEmail("ana")
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
+		"digest_window": "0s", // one approval email per post
 		"name": "Crêperie Façon Müller", "approval_policy": "any",
 		"approvers": []map[string]string{{"name": "Anaïs", "email": ana}},
 	})

@@ -20,7 +20,7 @@ var digestMessages = map[string]map[string]string{
 		"review.result_changes_requested": "changes requested: the agency will send a new version",
 		"review.result_replaced":          "not decided: replaced by a newer version", "review.result_decided": "already decided",
 		"review.result_closed": "not decided: no longer waiting for you", "review.result_expired": "not decided: the link expired",
-		"review.still_open": "%d post(s) still wait for your decision",
+		"review.still_open":   "%d post(s) still wait for your decision",
 		"admin.digest_window": "Approval emails: gather within", "admin.digest_hint": "One email per approver for the posts waiting within this time (10m, 1h); 0s sends one email per post.",
 	},
 	"fr": {
@@ -40,7 +40,7 @@ var digestMessages = map[string]map[string]string{
 		"review.result_changes_requested": "modifications demandées : l'agence enverra une nouvelle version",
 		"review.result_replaced":          "non traitée : remplacée par une version plus récente", "review.result_decided": "déjà traitée",
 		"review.result_closed": "non traitée : n'attend plus votre décision", "review.result_expired": "non traitée : le lien a expiré",
-		"review.still_open": "%d publication(s) attendent encore votre décision",
+		"review.still_open":   "%d publication(s) attendent encore votre décision",
 		"admin.digest_window": "E-mails de validation : regrouper sur", "admin.digest_hint": "Un e-mail par valideur pour les publications en attente sur cette durée (10m, 1h) ; 0s envoie un e-mail par publication.",
 	},
 }

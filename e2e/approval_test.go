@@ -58,7 +58,7 @@ func TestApprovalWalkthrough(t *testing.T) {
 	ana := uniqueEmail("ana")
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
 		"digest_window": "0s", // one approval email per post
-		"name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": hookURL,
+		"name":          "Brasserie Lumière", "approval_policy": "any", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Ana", "email": ana}},
 	})
 	clientID := c["id"].(string)

@@ -2,6 +2,9 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,7 +150,10 @@ func TestPostWithDigestWindowGoesThroughTheDigest(t *testing.T) {
 	h.digestWindow = 10 * time.Minute
 	var acts *activities.Activities
 	var queued []timed[activities.DigestItem]
+	var mu sync.Mutex // the approvers' activities run side by side
 	h.env.OnActivity(acts.EnqueueDigest, mock.Anything, mock.Anything).Return(func(_ context.Context, it activities.DigestItem) error {
+		mu.Lock()
+		defer mu.Unlock()
 		queued = append(queued, timed[activities.DigestItem]{h.env.Now().UTC(), it})
 		return nil
 	})
@@ -157,6 +163,7 @@ func TestPostWithDigestWindowGoesThroughTheDigest(t *testing.T) {
 	require.Equal(t, greenlight.StatusExpired, res.Status)
 	require.Empty(t, h.requests, "no per-post approval email or reminder")
 	require.Len(t, queued, 2, "one item per approver")
+	slices.SortFunc(queued, func(a, b timed[activities.DigestItem]) int { return strings.Compare(a.Val.Approver.ID, b.Val.Approver.ID) })
 	for i, ap := range []activities.Approver{ana, bob} {
 		require.Equal(t, activities.DigestItem{PostID: "pst_1", ClientID: "cli_1", AuthorID: author.ID, Version: 1, Round: 1,
 			Approver: ap, Window: 10 * time.Minute, ReminderAfter: h.in.ReminderAfter, EscalateAfter: h.in.EscalateAfter}, queued[i].Val)

@@ -146,6 +146,8 @@ var routeAccess = map[string]access{
 	"GET /media/:id/thumb":         {public: true},
 	"POST /approve/:token":         {public: true},
 	"POST /approve/:token/comment": {public: true},
+	"GET /review/:token":           {public: true},
+	"POST /review/:token":          {public: true},
 	"GET /dev/mail.json":           {public: true},
 	"GET /dev/mail":                {public: true},
 	"GET /dev/mail/:id":            {public: true},

@@ -84,6 +84,9 @@ func (d *digestRun) run(ctx workflow.Context) error {
 			d.add(ctx, it)
 		})
 		sel.Select(ctx)
+		if err := ctx.Err(); err != nil { // cancelled: stop, whatever is queued
+			return err
+		}
 	}
 }
 

@@ -191,3 +191,15 @@ func TestPostWithoutDigestWindowEmailsPerPost(t *testing.T) {
 	require.Len(t, h.requests, 1)
 	require.Zero(t, enqueued)
 }
+
+// A cancelled digest stops at once (it does not spin on its cancelled timer).
+func TestDigestStopsWhenCancelled(t *testing.T) {
+	h := newDigestHarness(t)
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, time.Hour)
+	h.env.ExecuteWorkflow(workflows.Digest, activities.DigestInput{
+		ClientID: "cli_1", ApproverID: ana.ID, Pending: []activities.DigestItem{digestItem("pst_1")}, PendingSince: t0,
+	})
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.Error(t, h.env.GetWorkflowError())
+	require.Equal(t, []string{activities.DigestRequest}, h.kinds(), "the batch went at 10m; the reminder never")
+}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"sort"
 	"strings"
 
 	"github.com/greenlight/greenlight"
@@ -116,6 +117,10 @@ func (s *Service) OpenReview(ctx context.Context, token string) (*ReviewView, er
 		}
 		rv.Items = append(rv.Items, rp)
 	}
+	// In the order they publish: a week reads as a week.
+	sort.SliceStable(rv.Items, func(i, j int) bool {
+		return rv.Items[i].View.PublishAt.Before(*rv.Items[j].View.PublishAt)
+	})
 	if rv.Open == 0 {
 		return rv, errReviewGone
 	}

@@ -34,6 +34,9 @@ type Store interface {
 	BeginEffect(ctx context.Context, key, kind string) (bool, string, error)
 	FinishEffect(ctx context.Context, key, result string) error
 	LinkForEmail(ctx context.Context, l *store.Link, token string, now time.Time) (*store.Link, string, error)
+	// Batch reviews (digest.go).
+	SaveReviewItems(ctx context.Context, items []store.ReviewItem) error
+	ClientDecided(ctx context.Context, postID string, version, round int, approverID string) (bool, error)
 
 	// Client portals (portal.go).
 	Portal(ctx context.Context, id string) (*store.Portal, error)
@@ -62,8 +65,9 @@ type Activities struct {
 	// Webhooks keeps event webhook deliveries; with Temporal, history writes dispatch the
 	// events they add to their delivery workflows (nil: the sweep alone dispatches).
 	Webhooks WebhookStore
-	Temporal client.Client
-	// TaskQueue is where delivery workflows run (the activity's own queue when empty).
+	// Temporal starts the workflows activities hand work to on TaskQueue: approvers'
+	// digests (EnqueueDigest) and event deliveries; worker.New sets both when unset.
+	Temporal  client.Client
 	TaskQueue string
 	Mail      mail.Sender
 	// Publisher takes channels no connector serves: the client's webhook (dev: a recorder).
@@ -138,7 +142,7 @@ func (a *Activities) ClientApprovers(ctx context.Context, clientID string) (Clie
 	if err != nil {
 		return ClientApprovers{}, asTemporal(err)
 	}
-	out := ClientApprovers{Policy: c.ApprovalPolicy}
+	out := ClientApprovers{Policy: c.ApprovalPolicy, DigestWindow: c.DigestWindow}
 	for _, ap := range c.Approvers {
 		out.Approvers = append(out.Approvers, Approver{ID: ap.ID, Name: ap.Name, Email: ap.Email})
 	}

@@ -73,6 +73,8 @@ type Approver struct {
 type ClientApprovers struct {
 	Policy    string
 	Approvers []Approver
+	// DigestWindow batches the approval emails (see store.Client); 0: one email per post.
+	DigestWindow time.Duration
 }
 
 // ApprovalRequest asks approvers for their decision on one version (Reminder: again).

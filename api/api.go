@@ -182,6 +182,9 @@ func New(cfg Config) *fiber.App {
 	approve.Get("/:token", approvalPage(svc, cfg.Agency))
 	approve.Post("/:token", approvalDecision(svc, cfg.Agency))
 	approve.Post("/:token/comment", linkComment(svc, cfg.Agency))
+	review := app.Group("/review", rateLimit(cfg.Store, "review", cfg.ApproveRateLimit, time.Minute), linkHeaders)
+	review.Get("/:token", reviewPage(svc, cfg.Agency))
+	review.Post("/:token", reviewDecision(svc, cfg.Agency))
 
 	p := &pages{svc: svc, store: cfg.Store, tz: tz, dev: cfg.Dev, agency: cfg.Agency, publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		secure: strings.HasPrefix(cfg.PublicURL, "https://")}
@@ -396,7 +399,7 @@ func maskPath(path string) string {
 		if seg == "" {
 			continue
 		}
-		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "invite" || segs[1] == "calendar" || segs[1] == "portal")
+		secretRoute := i == 2 && (segs[1] == "approve" || segs[1] == "review" || segs[1] == "invite" || segs[1] == "calendar" || segs[1] == "portal")
 		if secretRoute || looksLikeToken(seg) {
 			segs[i] = "<token>"
 		}

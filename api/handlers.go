@@ -36,6 +36,7 @@ func createClient(svc *service.Service) fiber.Handler {
 			ApprovalPolicy  string `json:"approval_policy"`
 			WebhookURL      string `json:"webhook_url"`
 			SlackWebhookURL string `json:"slack_webhook_url"`
+			DigestWindow    string `json:"digest_window"`
 			Approvers       []struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
@@ -44,7 +45,8 @@ func createClient(svc *service.Service) fiber.Handler {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL}
+		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL,
+			DigestWindow: req.DigestWindow}
 		for _, a := range req.Approvers {
 			in.Approvers = append(in.Approvers, service.NewApprover{Name: a.Name, Email: a.Email})
 		}

@@ -104,6 +104,7 @@ type clientJSON struct {
 	SlackWebhookURL        string           `json:"slack_webhook_url,omitempty"`
 	SlackWebhookConfigured bool             `json:"slack_webhook_configured"`
 	Approvers              []store.Approver `json:"approvers"`
+	DigestWindow           string           `json:"digest_window"` // Go duration; "0s": one email per post
 	CreatedAt              time.Time        `json:"created_at"`
 }
 
@@ -113,7 +114,7 @@ func toClient(c *store.Client, viewer *store.User) clientJSON {
 		as = []store.Approver{}
 	}
 	out := clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookConfigured: c.WebhookURL != "",
-		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, CreatedAt: c.CreatedAt}
+		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, DigestWindow: c.DigestWindow.String(), CreatedAt: c.CreatedAt}
 	if service.Can(viewer, service.ActClientWebhooks) {
 		out.WebhookURL, out.SlackWebhookURL = c.WebhookURL, c.SlackWebhookURL
 	}

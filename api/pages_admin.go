@@ -129,6 +129,7 @@ func (p *pages) createClient(c *fiber.Ctx) error {
 	cl, err := p.svc.CreateClient(c.UserContext(), currentUser(c), service.NewClient{
 		Name: c.FormValue("name"), ApprovalPolicy: c.FormValue("approval_policy"), WebhookURL: strings.TrimSpace(c.FormValue("webhook_url")),
 		SlackWebhookURL: strings.TrimSpace(c.FormValue("slack_webhook_url")), Approvers: approvers,
+		DigestWindow: c.FormValue("digest_window"),
 	})
 	if err != nil {
 		return p.fail(c, "/admin/clients", err)

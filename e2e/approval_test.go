@@ -57,7 +57,8 @@ func TestApprovalWalkthrough(t *testing.T) {
 	hook, hookURL := newWebhook(t)
 	ana := uniqueEmail("ana")
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": hookURL,
+		"digest_window": "0s", // one approval email per post
+		"name":          "Brasserie Lumière", "approval_policy": "any", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Ana", "email": ana}},
 	})
 	clientID := c["id"].(string)

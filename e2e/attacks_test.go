@@ -157,29 +157,31 @@ var routeAccess = map[string]access{
 	}},
 
 	// Public: the token in the path is the credential, or there is nothing to protect.
-	"GET /":                                    {public: true},
-	"GET /login":                               {public: true},
-	"POST /login":                              {public: true},
-	"GET /invite/:token":                       {public: true},
-	"POST /invite/:token":                      {public: true},
-	"GET /lang/:lang":                          {public: true},
-	"GET /healthz":                             {public: true},
-	"GET /readyz":                              {public: true},
-	"GET /approve/:token":                      {public: true},
-	"GET /media/:id/file":                      {public: true}, // the signed URL is the credential
-	"GET /media/:id/thumb":                     {public: true},
-	"POST /approve/:token":                     {public: true},
-	"POST /approve/:token/comment":             {public: true},
-	"GET /dev/mail.json":                       {public: true},
-	"GET /dev/mail":                            {public: true},
-	"GET /dev/mail/:id":                        {public: true},
-	"GET /dev/mail/:id/html":                   {public: true},
-	"GET /dev/stats":                           {public: true},
-	"GET /dev/publications.json":               {public: true},
-	"GET /calendar/:file":                      {public: true}, // the feed's token is the credential
-	"POST /hooks/mentions/:source":             {public: true}, // the batch's signature is the credential
-	"GET /portal/:token":                       {public: true}, // the portal's token is the credential
-	"POST /portal/:token/posts/:post/decision": {public: true},
+	"GET /":                                          {public: true},
+	"GET /login":                                     {public: true},
+	"POST /login":                                    {public: true},
+	"GET /invite/:token":                             {public: true},
+	"POST /invite/:token":                            {public: true},
+	"GET /lang/:lang":                                {public: true},
+	"GET /healthz":                                   {public: true},
+	"GET /readyz":                                    {public: true},
+	"GET /approve/:token":                            {public: true},
+	"GET /media/:id/file":                            {public: true}, // the signed URL is the credential
+	"GET /media/:id/thumb":                           {public: true},
+	"POST /approve/:token":                           {public: true},
+	"POST /approve/:token/comment":                   {public: true},
+	"GET /review/:token":                             {public: true},
+	"POST /review/:token":                            {public: true},
+	"GET /dev/mail.json":                             {public: true},
+	"GET /dev/mail":                                  {public: true},
+	"GET /dev/mail/:id":                              {public: true},
+	"GET /dev/mail/:id/html":                         {public: true},
+	"GET /dev/stats":                                 {public: true},
+	"GET /dev/publications.json":                     {public: true},
+	"GET /calendar/:file":                            {public: true}, // the feed's token is the credential
+	"POST /hooks/mentions/:source":                   {public: true}, // the batch's signature is the credential
+	"GET /portal/:token":                             {public: true}, // the portal's token is the credential
+	"POST /portal/:token/posts/:post/decision":       {public: true},
 	"GET /portal/:token/posts/:post/certificate.pdf": {public: true},
 
 	// The single-use OAuth state in the query is the credential.

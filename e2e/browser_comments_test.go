@@ -33,7 +33,7 @@ func TestBrowserCommentsAndCertificate(t *testing.T) {
 	alloc := browser(t)
 	admin := adminAPI(t)
 	clientEmail := uniqueEmail("chloe")
-	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{"name": "Pâtisserie Noël", "approval_policy": "any",
+	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{"name": "Pâtisserie Noël", "digest_window": "0s", "approval_policy": "any",
 		"approvers": []map[string]string{{"name": "Chloé", "email": clientEmail}}})
 	editor, em := invitedPerson(t, alloc, admin, "editor")
 	id := em.api.createPost(c["id"].(string), time.Hour, map[string]any{"body": "Bûche de Noël à la crème de marrons"})["id"].(string)

@@ -214,6 +214,7 @@ func TestBrowserApprovalAndCrisisByClicking(t *testing.T) {
 	admin.run(
 		chromedp.SendKeys(css("#c-name"), "Fromagerie Lumen"),
 		chromedp.SendKeys(css("#c-approvers"), "Claire Client <"+clientEmail+">"),
+		chromedp.SetValue(css("#c-digest"), "0s"), // one email per post: this test follows the per-post link
 	)
 	admin.submit("form[action='/admin/clients'] button[type=submit]")
 	admin.run(

@@ -41,7 +41,8 @@ func TestCommentsAndCertificateWalkthrough(t *testing.T) {
 	reviewer := admin.createUser("reviewer")
 	ana := uniqueEmail("ana")
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Crêperie Façon Müller", "approval_policy": "any",
+		"digest_window": "0s", // one approval email per post
+		"name":          "Crêperie Façon Müller", "approval_policy": "any",
 		"approvers": []map[string]string{{"name": "Anaïs", "email": ana}},
 	})
 	id := editor.createPost(c["id"].(string), time.Hour, map[string]any{"body": "Crème brûlée, garçon, über-süß : à découvrir !"})["id"].(string)

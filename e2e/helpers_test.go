@@ -187,7 +187,7 @@ func (a *api) createClient(policy string, approvers ...string) brand {
 	for i, e := range approvers {
 		list = append(list, map[string]string{"name": fmt.Sprintf("Approver %d", i+1), "email": e})
 	}
-	c := a.must(201, "POST", "/api/v1/clients", map[string]any{"name": "Brand " + approvers[0], "approval_policy": policy, "approvers": list})
+	c := a.must(201, "POST", "/api/v1/clients", map[string]any{"name": "Brand " + approvers[0], "digest_window": "0s", "approval_policy": policy, "approvers": list})
 	return brand{ID: c["id"].(string), Approvers: approvers}
 }
 

@@ -209,7 +209,7 @@ func (s *stack) fixture() fixture {
 	hook, hookURL := newReceiver(s.t)
 	f := fixture{approver: "approver@brand.test", hook: hook}
 	var c struct{ ID string }
-	s.must("POST", "/api/v1/clients", s.admin, map[string]any{"name": "Brand", "webhook_url": hookURL,
+	s.must("POST", "/api/v1/clients", s.admin, map[string]any{"name": "Brand", "digest_window": "0s", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Approver", "email": f.approver}}}, &c, 201)
 	f.client = c.ID
 	for _, u := range []struct {

@@ -114,7 +114,8 @@ func TestScrapeOfARunningStack(t *testing.T) {
 
 	api := client{t: t, base: stack.URL, key: "glk_metrics-admin"}
 	c := api.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Brand", "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}},
+		"digest_window": "0s", // one approval email per post
+		"name":          "Brand", "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}},
 	})
 	post := api.must(201, "POST", "/api/v1/posts", map[string]any{
 		"client_id": c["id"], "title": "Winter menu", "body": "Notre menu d'hiver", "channels": []string{"instagram"},

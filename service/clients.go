@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/greenlight/greenlight"
 	"github.com/greenlight/greenlight/outbound"
@@ -18,7 +19,30 @@ type NewClient struct {
 	ApprovalPolicy  string
 	WebhookURL      string
 	SlackWebhookURL string
-	Approvers       []NewApprover
+	// DigestWindow is a Go duration ("10m", "0s"); empty means DefaultDigestWindow.
+	DigestWindow string
+	Approvers    []NewApprover
+}
+
+// DefaultDigestWindow is how long a client's approval emails are gathered into one per
+// approver unless the client says otherwise; MaxDigestWindow is the longest allowed.
+const (
+	DefaultDigestWindow = 10 * time.Minute
+	MaxDigestWindow     = 24 * time.Hour
+)
+
+// ParseDigestWindow reads a client's digest window: a Go duration from 0s (one email per
+// post) to MaxDigestWindow; empty means DefaultDigestWindow. Anything else is EINVALID
+// naming the field.
+func ParseDigestWindow(raw string) (time.Duration, error) {
+	if strings.TrimSpace(raw) == "" {
+		return DefaultDigestWindow, nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(raw))
+	if err != nil || d < 0 || d > MaxDigestWindow {
+		return 0, greenlight.Errorf(greenlight.EINVALID, "digest_window: a duration from 0s (one email per post) to %s, like 10m", MaxDigestWindow)
+	}
+	return d, nil
 }
 
 // NewApprover is a client contact.
@@ -50,6 +74,10 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 	if err := s.validWebhookURL(ctx, "slack_webhook_url", in.SlackWebhookURL); err != nil {
 		return nil, err
 	}
+	window, err := ParseDigestWindow(in.DigestWindow)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Approvers) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
 	}
@@ -57,7 +85,7 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at most 50")
 	}
 	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL,
-		SlackWebhookURL: in.SlackWebhookURL, CreatedAt: s.now()}
+		SlackWebhookURL: in.SlackWebhookURL, DigestWindow: window, CreatedAt: s.now()}
 	for i, a := range in.Approvers {
 		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
 		if err != nil {

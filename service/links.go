@@ -82,6 +82,9 @@ func (s *Service) lookupLink(ctx context.Context, token string) (*linkSubject, e
 	if err != nil {
 		return nil, err
 	}
+	if l.SubjectKind == ReviewKind { // a batch link works on /review only
+		return nil, notFound
+	}
 	ls := &linkSubject{link: l}
 	switch l.SubjectKind {
 	case "statement":
@@ -143,27 +146,8 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 		if err != nil {
 			return nil, err
 		}
-		ver, err := s.Store.PostVersion(ctx, l.SubjectID, l.Version)
-		if err != nil {
+		if err := s.postVersionView(ctx, p, l.Version, v); err != nil {
 			return nil, err
-		}
-		v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
-		v.Digest = ver.Digest
-		chans, err := s.Store.PostChannels(ctx, l.SubjectID, l.Version)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range chans {
-			if c.Status == store.ChannelPublished && c.URL != "" {
-				v.Published = append(v.Published, PublishedLink{Channel: c.Channel, URL: c.URL})
-			}
-		}
-		if len(ver.Media) > 0 {
-			set, err := s.MediaSet(ctx, ver.Media)
-			if err != nil {
-				return nil, err
-			}
-			v.Media = set.Views(ver.Media)
 		}
 	}
 	client, err := s.Store.Client(ctx, ls.clientID)
@@ -173,6 +157,34 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 	v.Client = client.Name
 	v.State, v.Message = ls.state(s.now())
 	return v, nil
+}
+
+// postVersionView fills v with what client pages show of one version of post p: its text,
+// channels, media (signed URLs) and where it is live.
+func (s *Service) postVersionView(ctx context.Context, p *store.Post, version int, v *LinkView) error {
+	ver, err := s.Store.PostVersion(ctx, p.ID, version)
+	if err != nil {
+		return err
+	}
+	v.Title, v.Body, v.Channels, v.MediaURLs, v.PublishAt = ver.Title, ver.Body, ver.Channels, ver.MediaURLs, &p.PublishAt
+	v.Digest = ver.Digest
+	chans, err := s.Store.PostChannels(ctx, p.ID, version)
+	if err != nil {
+		return err
+	}
+	for _, c := range chans {
+		if c.Status == store.ChannelPublished && c.URL != "" {
+			v.Published = append(v.Published, PublishedLink{Channel: c.Channel, URL: c.URL})
+		}
+	}
+	if len(ver.Media) > 0 {
+		set, err := s.MediaSet(ctx, ver.Media)
+		if err != nil {
+			return err
+		}
+		v.Media = set.Views(ver.Media)
+	}
+	return nil
 }
 
 func closedMessage(kind, status string) string {

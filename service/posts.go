@@ -331,7 +331,7 @@ func (s *Service) ReviewPost(ctx context.Context, actor *store.User, id string, 
 		if err != nil {
 			return nil, err
 		}
-		ca := activities.ClientApprovers{Policy: c.ApprovalPolicy}
+		ca := activities.ClientApprovers{Policy: c.ApprovalPolicy, DigestWindow: c.DigestWindow}
 		for _, ap := range c.Approvers {
 			ca.Approvers = append(ca.Approvers, activities.Approver{ID: ap.ID, Name: ap.Name, Email: ap.Email})
 		}

@@ -511,6 +511,17 @@ ALTER TABLE accounts ADD COLUMN remote_id VARCHAR(200) NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN reconnect_by {{ts}};
 CREATE INDEX accounts_network_status ON accounts (network, status);
 `},
+	{17, "digest batches", `
+ALTER TABLE clients ADD COLUMN digest_window {{bigint}} NOT NULL DEFAULT 0;
+CREATE TABLE review_items (
+	review_id VARCHAR(40) NOT NULL,
+	post_id VARCHAR(40) NOT NULL,
+	version INTEGER NOT NULL,
+	round INTEGER NOT NULL,
+	position INTEGER NOT NULL,
+	PRIMARY KEY (review_id, post_id)
+);
+CREATE INDEX review_items_post ON review_items (post_id, version)`},
 	{18, "client portals", `
 CREATE TABLE portals (
 	id VARCHAR(40) PRIMARY KEY,

@@ -89,8 +89,11 @@ type Client struct {
 	ApprovalPolicy  string
 	WebhookURL      string
 	SlackWebhookURL string
-	CreatedAt       time.Time
-	Approvers       []Approver `gorm:"-"`
+	// DigestWindow: posts that start waiting for an approver within this window after the
+	// first go out in one email (a batch); 0 sends one email per post.
+	DigestWindow time.Duration
+	CreatedAt    time.Time
+	Approvers    []Approver `gorm:"-"`
 }
 
 // Approver is a client contact who approves posts from emailed links.

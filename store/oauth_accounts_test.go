@@ -24,7 +24,10 @@ func TestMigration16KeepsAccounts(t *testing.T) {
 			require.NoError(t, s.MigrateTo(ctx, 15)) // every migration before this one
 
 			now := time.Now().UTC().Truncate(time.Second)
-			cl := newClient(t, s, "brand").ID
+			// The client row as the migrations before 16 wrote it: later ones add columns
+			// (digest_window, brand settings) the model would name.
+			cl := greenlight.NewID("cli_")
+			require.NoError(t, s.DB().Exec(`INSERT INTO clients (id, name, approval_policy, created_at) VALUES (?, 'Brand', 'any', ?)`, cl, now).Error)
 			id := greenlight.NewID("acc_")
 			require.NoError(t, s.DB().Exec(`INSERT INTO accounts (id, client_id, network, handle, service_url, status, credentials, created_by, created_at, updated_at)
 				VALUES (?, ?, 'bluesky', 'brand.test', 'https://pds.test', 'active', 'sealed', 'usr_1', ?, ?)`, id, cl, now, now).Error)

@@ -51,7 +51,7 @@ func TestTemporalSpansJoinTheRequestTrace(t *testing.T) {
 		require.NoError(t, json.Unmarshal(data, &out))
 		return out
 	}
-	c := post("/api/v1/clients", map[string]any{"name": "Brand", "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}}})
+	c := post("/api/v1/clients", map[string]any{"name": "Brand", "digest_window": "0s", "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}}})
 	post("/api/v1/posts", map[string]any{"client_id": c["id"], "title": "Winter menu", "body": "Bonjour", "channels": []string{"instagram"},
 		"publish_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
 

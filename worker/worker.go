@@ -14,8 +14,12 @@ const DefaultTaskQueue = "greenlight"
 
 // New returns an unstarted worker polling taskQueue with every workflow and activity.
 func New(c client.Client, taskQueue string, acts *activities.Activities, opts worker.Options) worker.Worker {
+	if acts.Temporal == nil { // digest workflows start on this worker's queue
+		acts.Temporal, acts.TaskQueue = c, taskQueue
+	}
 	w := worker.New(c, taskQueue, opts)
 	w.RegisterWorkflow(workflows.PostApproval)
+	w.RegisterWorkflow(workflows.Digest)
 	w.RegisterWorkflow(workflows.Crisis)
 	w.RegisterWorkflow(workflows.StatementApproval)
 	w.RegisterWorkflow(workflows.Retention)

@@ -131,15 +131,20 @@ type PostState struct {
 	Approved      []string // approver ids who approved in this round
 	Decided       []string // approver ids who decided in this round
 	AwaitingSince time.Time
-	Reminded      bool
-	Escalated     bool
-	Held          bool
-	HeldBy        string    // the crisis holding it
-	HeldCheckAt   time.Time // next check of the hold
-	Released      bool      // a release signal arrived
-	NeedsNewTime  bool      // back from a crisis hold after its publish time: reschedule first
-	Publishing    bool      // publication took the post: edits, reschedules and cancellation are refused
-	PublishedAt   *time.Time
+	// Digest: this round's approval emails go in the approvers' batch emails (the client's
+	// digest window, DigestWindow, was not 0): the digest workflow sends requests,
+	// reminders and escalations, the post records its steps only.
+	Digest       bool
+	DigestWindow time.Duration
+	Reminded     bool
+	Escalated    bool
+	Held         bool
+	HeldBy       string    // the crisis holding it
+	HeldCheckAt  time.Time // next check of the hold
+	Released     bool      // a release signal arrived
+	NeedsNewTime bool      // back from a crisis hold after its publish time: reschedule first
+	Publishing   bool      // publication took the post: edits, reschedules and cancellation are refused
+	PublishedAt  *time.Time
 	// ChannelResults is each channel's status after the last publication of a post that
 	// failed, and DecideUntil when its author can no longer settle them
 	// (versionChannelDecisions); both empty otherwise.
@@ -198,6 +203,12 @@ const versionAtomicSteps = "atomic-steps"
 // keeps asking each change where it did: the branches it recorded, or the newest ones if
 // it had not got there yet — the same answers as before.
 const versionResolvedAtStart = "resolved-at-start"
+
+// versionDigest: a client with a digest window gets its approval requests, reminders and
+// escalations in one email per approver and batch (the Digest workflow) instead of one
+// per post. Asked only when the client's window is not 0: rounds without one keep their
+// command sequence.
+const versionDigest = "digest"
 
 // atomic reports whether this run uses the atomic steps (decided at the start, or for a
 // run started before versionResolvedAtStart at the first step that asks, then fixed for
@@ -672,6 +683,14 @@ func (r *postRun) review(ctx workflow.Context, req ReviewRequest) (PostView, err
 		r.st.Policy = ca.Policy
 		r.st.Approvers = ca.Approvers
 		r.st.AwaitingSince = workflow.Now(ctx)
+		r.st.Digest = ca.DigestWindow > 0 && workflow.GetVersion(ctx, versionDigest, workflow.DefaultVersion, 1) == 1
+		if r.st.Digest {
+			r.st.DigestWindow = ca.DigestWindow
+			r.event(ctx, c, greenlight.System, "client_approval_requested",
+				fmt.Sprintf("%s (in one email per approver for what waits within %s)", approverNames(ca.Approvers), ca.DigestWindow))
+			r.enqueueDigest(ctx, ca.Approvers)
+			return nil
+		}
 		r.event(ctx, c, greenlight.System, "client_approval_requested", approverNames(ca.Approvers))
 		r.requestApproval(ctx, ca.Approvers, false)
 		return nil
@@ -741,6 +760,10 @@ func (r *postRun) remind(ctx workflow.Context) error {
 				waiting = append(waiting, ap)
 			}
 		}
+		if r.st.Digest { // the reminder goes in each approver's batch reminder
+			r.event(ctx, c, greenlight.System, "client_reminded", approverNames(waiting)+" (with their batch)")
+			return nil
+		}
 		r.event(ctx, c, greenlight.System, "client_reminded", approverNames(waiting))
 		r.requestApproval(ctx, waiting, true)
 		return nil
@@ -751,6 +774,11 @@ func (r *postRun) remind(ctx workflow.Context) error {
 func (r *postRun) escalate(ctx workflow.Context) error {
 	_, err := r.auto(ctx, r.escalationDue, func(ctx workflow.Context, c *change) error {
 		r.st.Escalated = true
+		if r.st.Digest { // each approver's batch escalation tells author and admins
+			r.event(ctx, c, greenlight.System, "escalated",
+				fmt.Sprintf("no client decision after %s: author and admins notified with the approvers' batches", r.st.EscalateAfter))
+			return nil
+		}
 		r.event(ctx, c, greenlight.System, "escalated",
 			fmt.Sprintf("no client decision after %s: author and admins notified", r.st.EscalateAfter))
 		r.notify(ctx, activities.NotifyEscalation, "")
@@ -1066,6 +1094,21 @@ func (r *postRun) requestApproval(ctx workflow.Context, to []activities.Approver
 	r.spawn(ctx, func(ctx workflow.Context) error {
 		return workflow.ExecuteActivity(mailCtx(ctx), a.RequestApproval, req).Get(ctx, nil)
 	}, what)
+}
+
+// enqueueDigest hands the version to each approver's digest workflow, which emails it in
+// the approver's next batch.
+func (r *postRun) enqueueDigest(ctx workflow.Context, to []activities.Approver) {
+	for _, ap := range to {
+		item := activities.DigestItem{
+			PostID: r.in.PostID, ClientID: r.in.ClientID, AuthorID: r.st.AuthorID, Version: r.st.Version,
+			Round: r.st.Round, Approver: ap, Window: r.st.DigestWindow,
+			ReminderAfter: r.st.ReminderAfter, EscalateAfter: r.st.EscalateAfter,
+		}
+		r.spawn(ctx, func(ctx workflow.Context) error {
+			return workflow.ExecuteActivity(mailCtx(ctx), a.EnqueueDigest, item).Get(ctx, nil)
+		}, "approval request (batch)")
+	}
 }
 
 func (r *postRun) notify(ctx workflow.Context, kind, comment string) {

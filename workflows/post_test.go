@@ -38,11 +38,13 @@ type harness struct {
 	in        workflows.PostInput
 	policy    string
 	approvers []activities.Approver
-	records   []activities.PostRecord
-	requests  []timed[activities.ApprovalRequest]
-	notes     []timed[activities.Notification]
-	published []timed[activities.PublishRequest]
-	publishFn func(activities.PublishRequest) error
+	// digestWindow is the client's digest window ClientApprovers answers (0: per post).
+	digestWindow time.Duration
+	records      []activities.PostRecord
+	requests     []timed[activities.ApprovalRequest]
+	notes        []timed[activities.Notification]
+	published    []timed[activities.PublishRequest]
+	publishFn    func(activities.PublishRequest) error
 	// channelFn, when set, answers PublishChannel (else publishFn's error, or published).
 	channelFn func(activities.PublishRequest) (activities.ChannelOutcome, error)
 	failures  []timed[activities.ChannelFailure]
@@ -81,7 +83,7 @@ func newHarness(t *testing.T) *harness {
 		return nil
 	}).AfterFn(func() time.Duration { return h.slowRecords[h.env.Now().Sub(t0)] })
 	h.env.OnActivity(acts.ClientApprovers, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) (activities.ClientApprovers, error) {
-		return activities.ClientApprovers{Policy: h.policy, Approvers: h.approvers}, nil
+		return activities.ClientApprovers{Policy: h.policy, Approvers: h.approvers, DigestWindow: h.digestWindow}, nil
 	})
 	h.env.OnActivity(acts.RequestApproval, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.ApprovalRequest) error {
 		h.requests = append(h.requests, timed[activities.ApprovalRequest]{h.env.Now().UTC(), r})

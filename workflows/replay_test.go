@@ -27,6 +27,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 		t.Run(strings.TrimPrefix(f, "testdata/"), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(workflows.PostApproval)
+			r.RegisterWorkflow(workflows.Digest)
 			r.RegisterWorkflow(workflows.Crisis)
 			r.RegisterWorkflow(workflows.StatementApproval)
 			r.RegisterWorkflow(workflows.Retention)

@@ -477,7 +477,7 @@ func TestComposeStackPublishesAPost(t *testing.T) {
 	hook, hookURL := newWebhookReceiver(t, workerEnv["GREENLIGHT_WEBHOOK_SECRET"])
 	approver := "approver@brand.test"
 	var client struct{ ID string }
-	c.must(201, "POST", "/api/v1/clients", adminKey, map[string]any{"name": "Brand", "webhook_url": hookURL,
+	c.must(201, "POST", "/api/v1/clients", adminKey, map[string]any{"name": "Brand", "digest_window": "0s", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Approver", "email": approver}}}, &client)
 
 	// Uploads land in the media volume compose mounts at the api's GREENLIGHT_MEDIA_DIR

@@ -36,6 +36,10 @@ func createClient(svc *service.Service) fiber.Handler {
 			ApprovalPolicy  string `json:"approval_policy"`
 			WebhookURL      string `json:"webhook_url"`
 			SlackWebhookURL string `json:"slack_webhook_url"`
+			TimeZone        string `json:"time_zone"`
+			Language        string `json:"language"`
+			SenderName      string `json:"sender_name"`
+			BrandColor      string `json:"brand_color"`
 			Approvers       []struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
@@ -44,7 +48,8 @@ func createClient(svc *service.Service) fiber.Handler {
 		if err := decode(c, &req); err != nil {
 			return err
 		}
-		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL}
+		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL,
+			Brand: service.Brand{TimeZone: req.TimeZone, Language: req.Language, SenderName: req.SenderName, BrandColor: req.BrandColor}}
 		for _, a := range req.Approvers {
 			in.Approvers = append(in.Approvers, service.NewApprover{Name: a.Name, Email: a.Email})
 		}

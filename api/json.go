@@ -104,6 +104,10 @@ type clientJSON struct {
 	SlackWebhookURL        string           `json:"slack_webhook_url,omitempty"`
 	SlackWebhookConfigured bool             `json:"slack_webhook_configured"`
 	Approvers              []store.Approver `json:"approvers"`
+	TimeZone               string           `json:"time_zone"`
+	Language               string           `json:"language"`
+	SenderName             string           `json:"sender_name"`
+	BrandColor             string           `json:"brand_color"`
 	CreatedAt              time.Time        `json:"created_at"`
 }
 
@@ -113,7 +117,8 @@ func toClient(c *store.Client, viewer *store.User) clientJSON {
 		as = []store.Approver{}
 	}
 	out := clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookConfigured: c.WebhookURL != "",
-		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, CreatedAt: c.CreatedAt}
+		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, CreatedAt: c.CreatedAt,
+		TimeZone: c.TimeZone, Language: c.Language, SenderName: c.SenderName, BrandColor: c.BrandColor}
 	if service.Can(viewer, service.ActClientWebhooks) {
 		out.WebhookURL, out.SlackWebhookURL = c.WebhookURL, c.SlackWebhookURL
 	}

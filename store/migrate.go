@@ -506,6 +506,12 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{15, "client brand settings", `
+ALTER TABLE clients ADD COLUMN time_zone VARCHAR(64) NOT NULL DEFAULT 'UTC';
+ALTER TABLE clients ADD COLUMN language VARCHAR(5) NOT NULL DEFAULT 'en';
+ALTER TABLE clients ADD COLUMN sender_name VARCHAR(100) NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN brand_color VARCHAR(7) NOT NULL DEFAULT '';
+`},
 }
 
 type schemaMigration struct {

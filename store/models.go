@@ -89,6 +89,10 @@ type Client struct {
 	ApprovalPolicy  string
 	WebhookURL      string
 	SlackWebhookURL string
+	TimeZone        string // IANA name; "UTC" by default
+	Language        string // en or fr: the language of client pages and emails
+	SenderName      string // shown as "<SenderName> via <agency>" in emails; empty = agency
+	BrandColor      string // #rrggbb header accent, empty = default
 	CreatedAt       time.Time
 	Approvers       []Approver `gorm:"-"`
 }

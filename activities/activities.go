@@ -38,6 +38,7 @@ type Store interface {
 	SavePostChannel(ctx context.Context, c *store.PostChannel) error
 	NetworkAccounts(ctx context.Context, clientID, network string) ([]store.Account, error)
 	SaveAccountSession(ctx context.Context, id, credentials string) error
+	RefreshAccountCredentials(ctx context.Context, id string, refresh func(sealed string) (string, error)) (string, error)
 	MarkNeedsReconnect(ctx context.Context, id, lastError string, at time.Time) (time.Time, error)
 	Media(ctx context.Context, id string) (*store.Media, error)
 }

@@ -271,6 +271,7 @@ func (a *Activities) publishConnector(ctx context.Context, key string, req Publi
 		Save: func(ctx context.Context, credentials []byte) error {
 			return a.Store.SaveAccountSession(ctx, id, a.Secrets.Seal(credentials, []byte(id)))
 		},
+		Refresh: publish.AccountRefresher(a.Store, a.Secrets, id),
 	}, publish.Post{
 		Key: key, PostID: req.PostID, Version: req.Version, Channel: req.Channel, Text: v.Body, Title: v.Title,
 		Media: files, CreatedAt: post.CreatedAt, PublishAt: post.PublishAt,

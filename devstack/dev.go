@@ -204,7 +204,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	hc := outbound.NewClient(cfg.Outbound, outbound.Options{})
 	conns := cfg.Connectors
 	if conns == nil {
-		conns = networks.Connectors(hc)
+		conns = networks.Connectors(hc, networks.Config{})
 	}
 	acts := &activities.Activities{
 		Store: s.Store, Crises: s.Store, Retention: s.Store, Mail: metrics.CountEmails(&mail.Catcher{Store: s.Store}), SlackWebhookURL: cfg.SlackWebhookURL, HTTP: hc,

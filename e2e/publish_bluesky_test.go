@@ -115,7 +115,7 @@ func TestBlueskyPostWithImagesPublishesOnceOnTheRealPDS(t *testing.T) {
 	require.NoError(t, stack.Store.DB().Exec("UPDATE effects SET status = 'pending', result = '' WHERE idem_key = ?", key).Error)
 	acts := &activities.Activities{
 		Store: stack.Store, Mail: discardMail{}, BaseURL: stack.URL,
-		Connectors: networks.Connectors(outbound.NewClient(loopbackReceivers, outbound.Options{})),
+		Connectors: networks.Connectors(outbound.NewClient(loopbackReceivers, outbound.Options{}), networks.Config{}),
 		Secrets:    stack.Service.Secrets, Library: stack.Service.Library,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"image/color"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -54,8 +52,8 @@ func TestMastodonPostWithImagesPublishesOnceOnGoToSocial(t *testing.T) {
 	require.Equal(t, "published", ch["status"])
 	require.NotEmpty(t, ch["remote_id"])
 
-	statuses := accountStatuses(t, gts.URL, gtstest.ZorkToken)
-	var mine []gtsStatus
+	statuses := gtstest.Statuses(t, gts.URL, gtstest.ZorkToken)
+	var mine []gtstest.Status
 	for _, st := range statuses {
 		if strings.Contains(st.Content, "Spring collection, out now") && strings.Contains(st.Content, strings.Split(text, " ")[len(strings.Split(text, " "))-1]) {
 			mine = append(mine, st)
@@ -67,36 +65,4 @@ func TestMastodonPostWithImagesPublishesOnceOnGoToSocial(t *testing.T) {
 	require.Len(t, mine[0].Media, 2, "both images")
 	require.Equal(t, "A green coat", mine[0].Media[0].Description)
 	require.Equal(t, "A purple coat", mine[0].Media[1].Description)
-}
-
-type gtsStatus struct {
-	ID      string `json:"id"`
-	URL     string `json:"url"`
-	Content string `json:"content"`
-	Media   []struct {
-		Type        string `json:"type"`
-		Description string `json:"description"`
-	} `json:"media_attachments"`
-}
-
-// accountStatuses reads the token's account's latest statuses through the Mastodon API.
-func accountStatuses(t *testing.T, base, token string) []gtsStatus {
-	t.Helper()
-	get := func(path string, out any) {
-		req, err := http.NewRequest("GET", base+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, 200, resp.StatusCode)
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
-	}
-	var me struct {
-		ID string `json:"id"`
-	}
-	get("/api/v1/accounts/verify_credentials", &me)
-	var out []gtsStatus
-	get("/api/v1/accounts/"+me.ID+"/statuses?limit=40", &out)
-	return out
 }

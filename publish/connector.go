@@ -39,6 +39,33 @@ type Account struct {
 	ServiceURL  string // PDS or instance URL
 	Credentials []byte // the connector's own JSON, opened
 	Save        func(ctx context.Context, credentials []byte) error
+	// Refresh runs fn with the account's current credentials (opened) while holding the
+	// account's refresh lock, then seals and stores what fn returns, atomically: one
+	// refresh at a time per account across every process. fn must re-check the expiry of
+	// what it is given (another process may have refreshed meanwhile: return current
+	// unchanged to store nothing) and must not call Save. Connectors whose tokens expire
+	// or rotate (X refresh tokens work once) refresh through it, ahead of expiry and once
+	// after a 401; Refresh returns the credentials to use. Nil in unit tests that give no
+	// store: a connector then refreshes in memory and calls Save.
+	Refresh func(ctx context.Context, fn func(current []byte) ([]byte, error)) ([]byte, error)
+}
+
+// RefreshWith is acct.Refresh when it is set, else fn on acct.Credentials followed by
+// acct.Save (when set): the one way a connector refreshes.
+func RefreshWith(ctx context.Context, acct Account, fn func(current []byte) ([]byte, error)) ([]byte, error) {
+	if acct.Refresh != nil {
+		return acct.Refresh(ctx, fn)
+	}
+	next, err := fn(acct.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	if acct.Save != nil && string(next) != string(acct.Credentials) {
+		if err := acct.Save(ctx, next); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
 }
 
 // Post is one version of a post going out on one channel of a connected account.
@@ -148,4 +175,45 @@ func (e *RuleError) Error() string {
 		return e.Message
 	}
 	return fmt.Sprintf("channels: %s: %s (%s)", e.Channel, e.Message, e.Rule)
+}
+
+// CredentialStore stores accounts' sealed credentials under a per-account lock
+// (store.Store).
+type CredentialStore interface {
+	RefreshAccountCredentials(ctx context.Context, id string, refresh func(sealed string) (string, error)) (string, error)
+}
+
+// Sealer seals and opens credentials (secrets.Box), with the account's id as associated
+// data.
+type Sealer interface {
+	Seal(plaintext, aad []byte) string
+	Open(sealed string, aad []byte) ([]byte, error)
+}
+
+// AccountRefresher is Account.Refresh for account id: fn runs on the opened credentials
+// under the account's lock, and what it returns is sealed and stored before it is used.
+func AccountRefresher(st CredentialStore, box Sealer, id string) func(context.Context, func([]byte) ([]byte, error)) ([]byte, error) {
+	aad := []byte(id)
+	return func(ctx context.Context, fn func([]byte) ([]byte, error)) ([]byte, error) {
+		var opened []byte
+		_, err := st.RefreshAccountCredentials(ctx, id, func(sealed string) (string, error) {
+			current, err := box.Open(sealed, aad)
+			if err != nil {
+				return "", err
+			}
+			next, err := fn(current)
+			if err != nil {
+				return "", err
+			}
+			opened = next
+			if string(next) == string(current) {
+				return sealed, nil
+			}
+			return box.Seal(next, aad), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return opened, nil
+	}
 }

@@ -119,6 +119,7 @@ func (s *Service) publishAccount(ctx context.Context, clientID, network string, 
 			out.Save = func(ctx context.Context, credentials []byte) error {
 				return s.Store.SaveAccountCredentials(ctx, id, s.Secrets.Seal(credentials, []byte(id)), store.AccountActive, s.now())
 			}
+			out.Refresh = publish.AccountRefresher(s.Store, s.Secrets, id)
 		}
 	}
 	return out

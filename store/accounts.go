@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/greenlight/greenlight"
 )
 
@@ -208,4 +210,51 @@ func (s *Store) ActivateAccount(ctx context.Context, id, handle, credentials str
 func (s *Store) DeletePendingAccounts(ctx context.Context, clientID, network string, cutoff time.Time) (int64, error) {
 	res := s.ctx(ctx).Where("client_id = ? AND network = ? AND status = ? AND created_at < ?", clientID, network, AccountPending, cutoff.UTC()).Delete(&Account{})
 	return res.RowsAffected, wrap(res.Error, "delete pending accounts")
+}
+
+// RefreshAccountCredentials runs refresh with an account's current sealed credentials
+// while holding the account's row lock, and stores what it returns, in one transaction:
+// one refresh at a time per account across every process (a second caller waits, then
+// sees the credentials the first one stored and can use them as they are). refresh returns
+// the new sealed credentials, or its argument unchanged to store nothing. It must not use
+// the store (SQLite holds its one write lock meanwhile) and should be quick (one network
+// call with a timeout). The status, error and times are left alone, as SaveAccountSession
+// does. ENOTFOUND when the account is gone.
+func (s *Store) RefreshAccountCredentials(ctx context.Context, id string, refresh func(sealed string) (string, error)) (string, error) {
+	var out string
+	var refreshErr error
+	err := s.ctx(ctx).Transaction(func(tx *gorm.DB) error {
+		// A no-op write first takes the lock: PostgreSQL's row lock, SQLite's write lock
+		// (a read first would have to upgrade, and could fail instead of waiting).
+		res := tx.Model(&Account{}).Where("id = ?", id).UpdateColumn("credentials", gorm.Expr("credentials"))
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return greenlight.Errorf(greenlight.ENOTFOUND, "account not found")
+		}
+		var a Account
+		if err := tx.Where("id = ?", id).Take(&a).Error; err != nil {
+			return err
+		}
+		next, err := refresh(a.Credentials)
+		if err != nil {
+			refreshErr = err
+			return err
+		}
+		out = next
+		if next == a.Credentials {
+			return nil
+		}
+		return tx.Model(&Account{}).Where("id = ?", id).UpdateColumn("credentials", next).Error
+	})
+	switch {
+	case refreshErr != nil:
+		return "", refreshErr // the refresh's own error, as it is
+	case greenlight.ErrorCode(err) == greenlight.ENOTFOUND:
+		return "", err
+	case err != nil:
+		return "", wrap(err, "refresh account")
+	}
+	return out, nil
 }

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,5 +74,63 @@ func TestAccounts(t *testing.T) {
 		_, err = s.Account(ctx, a.ID)
 		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(err))
 		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(s.SetAccountStatus(ctx, a.ID, store.AccountActive, "", later)))
+	})
+}
+
+// Two processes refreshing one account at once: the second waits for the first and sees
+// what it stored, so a rotating refresh token is used once.
+func TestRefreshAccountCredentialsOneAtATime(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newClient(t, s, "brand")
+		now := time.Now().UTC()
+		a := &store.Account{
+			ID: greenlight.NewID("acc_"), ClientID: c.ID, Network: "x", Handle: "@brand", ServiceURL: "https://api.x.com",
+			Status: store.AccountActive, Credentials: "token-1", CreatedBy: "usr_x", CreatedAt: now, UpdatedAt: now,
+		}
+		require.NoError(t, s.CreateAccount(ctx, a))
+
+		var mu sync.Mutex
+		used := map[string]int{}
+		refresh := func(current string) (string, error) {
+			mu.Lock()
+			used[current]++
+			mu.Unlock()
+			if current != "token-1" {
+				return current, nil // refreshed meanwhile: use it as it is
+			}
+			time.Sleep(50 * time.Millisecond) // the network call
+			return "token-2", nil
+		}
+		var wg sync.WaitGroup
+		got := make([]string, 4)
+		errs := make([]error, 4)
+		for i := range got {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = s.RefreshAccountCredentials(ctx, a.ID, refresh)
+			}()
+		}
+		wg.Wait()
+		for i := range got {
+			require.NoError(t, errs[i])
+			require.Equal(t, "token-2", got[i])
+		}
+		require.Equal(t, 1, used["token-1"], "the old token was refreshed exactly once")
+		stored, err := s.Account(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, "token-2", stored.Credentials)
+		require.Equal(t, store.AccountActive, stored.Status)
+
+		boom := errors.New("refresh refused")
+		_, err = s.RefreshAccountCredentials(ctx, a.ID, func(string) (string, error) { return "", boom })
+		require.ErrorIs(t, err, boom, "the refresh's own error comes back as it is")
+		stored, err = s.Account(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, "token-2", stored.Credentials, "a failed refresh stores nothing")
+
+		_, err = s.RefreshAccountCredentials(ctx, "acc_gone", refresh)
+		require.Equal(t, greenlight.ENOTFOUND, greenlight.ErrorCode(err))
 	})
 }

@@ -501,7 +501,7 @@ func runAPI(ctx context.Context, c config, log *slog.Logger) error {
 	}
 	svc := &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
 		Outbound: c.outbound, HTTP: outbound.NewClient(c.outbound, outbound.Options{}), Secrets: box, Library: lib,
-		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{})), PublicURL: c.publicURL}
+		Connectors: networks.Connectors(outbound.NewClient(c.outbound, outbound.Options{}), networks.Config{}), PublicURL: c.publicURL}
 	var draining atomic.Bool
 	app := api.New(api.Config{
 		Service: svc, Store: st, Temporal: tc, Log: log, Agency: c.agency,
@@ -588,7 +588,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		Store: st, Crises: st, Retention: st, Mail: sender, SlackWebhookURL: c.slackWebhookURL, HTTP: hc,
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
-		Connectors: networks.Connectors(hc), Secrets: box,
+		Connectors: networks.Connectors(hc, networks.Config{}), Secrets: box,
 	}
 	// Listening sources store mentions and apply trigger rules as the API does.
 	acts.Sources = &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,

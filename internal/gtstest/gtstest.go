@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/greenlight/greenlight/internal/proc"
 )
 
 // Version is the GoToSocial release the harness builds.
@@ -65,7 +67,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	done   chan struct{}
-	stderr *tailBuffer
+	stderr *proc.TailBuffer
 }
 
 // CacheDir is where the source copy (src/) and the binary are kept: $GREENLIGHT_GTS_DIR,
@@ -103,7 +105,7 @@ func Build(ctx context.Context, log io.Writer) (dir string, built bool, err erro
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", false, err
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".lock"))
+	unlock, err := proc.LockFile(filepath.Join(dir, ".lock"))
 	if err != nil {
 		return "", false, err
 	}
@@ -118,7 +120,7 @@ func Build(ctx context.Context, log io.Writer) (dir string, built bool, err erro
 	began := time.Now()
 	out, err := goCmd(ctx, toolsModule(), "mod", "download", "-json", Module+"@"+Version)
 	if err != nil {
-		return "", false, fmt.Errorf("gtstest: go mod download %s@%s: %w\n%s", Module, Version, err, tail(out, 2000))
+		return "", false, fmt.Errorf("gtstest: go mod download %s@%s: %w\n%s", Module, Version, err, proc.Tail(out, 2000))
 	}
 	var mod struct{ Dir, Error string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
@@ -138,7 +140,7 @@ func Build(ctx context.Context, log io.Writer) (dir string, built bool, err erro
 	tmp := binary(dir) + ".tmp"
 	out, err = goCmd(ctx, src, "build", "-trimpath", "-tags", "debugenv netgo osusergo", "-o", tmp, "./cmd/gotosocial")
 	if err != nil {
-		return "", false, fmt.Errorf("gtstest: go build: %w\n%s", err, tail(out, 4000))
+		return "", false, fmt.Errorf("gtstest: go build: %w\n%s", err, proc.Tail(out, 4000))
 	}
 	if err := os.Rename(tmp, binary(dir)); err != nil {
 		return "", false, err
@@ -228,7 +230,7 @@ func start(dir string, verbose bool) (*Server, error) {
 		"GTS_BIND_ADDRESS=127.0.0.1",
 		"GTS_WAZERO_COMPILATION_CACHE="+filepath.Join(dir, "wazero"),
 	)
-	stderr := &tailBuffer{max: 16 << 10}
+	stderr := &proc.TailBuffer{Max: 16 << 10}
 	var w io.Writer = stderr
 	if verbose {
 		w = io.MultiWriter(stderr, os.Stderr)
@@ -250,9 +252,9 @@ func start(dir string, verbose bool) (*Server, error) {
 		case <-s.done:
 			out := stderr.String()
 			if strings.Contains(out, "address already in use") {
-				return nil, fmt.Errorf("gtstest: %w: %s", errPortTaken, tail([]byte(out), 500))
+				return nil, fmt.Errorf("gtstest: %w: %s", errPortTaken, proc.Tail([]byte(out), 500))
 			}
-			return nil, fmt.Errorf("gtstest: the test rig exited before it was ready: %s\n%s", cmd.ProcessState, tail([]byte(out), 4000))
+			return nil, fmt.Errorf("gtstest: the test rig exited before it was ready: %s\n%s", cmd.ProcessState, proc.Tail([]byte(out), 4000))
 		case <-tick.C:
 		}
 		resp, err := hc.Get(s.URL + "/api/v1/instance")
@@ -264,7 +266,7 @@ func start(dir string, verbose bool) (*Server, error) {
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("gtstest: the test rig was not ready after %s\n%s", startTimeout, tail([]byte(stderr.String()), 4000))
+			return nil, fmt.Errorf("gtstest: the test rig was not ready after %s\n%s", startTimeout, proc.Tail([]byte(stderr.String()), 4000))
 		}
 	}
 }
@@ -288,32 +290,44 @@ func (s *Server) Stop() {
 // Log returns the end of the server's output.
 func (s *Server) Log() string { return s.stderr.String() }
 
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
+// Status is a status as the Mastodon API returns it, with what tests check.
+type Status struct {
+	ID      string `json:"id"`
+	URL     string `json:"url"`
+	Content string `json:"content"`
+	Media   []struct {
+		Type        string `json:"type"`
+		Description string `json:"description"`
+	} `json:"media_attachments"`
+}
+
+// Statuses reads the latest statuses (at most 40) of the token's account through the
+// Mastodon API of the server at base.
+func Statuses(t testing.TB, base, token string) []Status {
+	t.Helper()
+	get := func(path string, out any) {
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s", path, resp.Status)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
 	}
-	return b
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.max {
-		b.buf = b.buf[len(b.buf)-b.max:]
+	var me struct {
+		ID string `json:"id"`
 	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
+	get("/api/v1/accounts/verify_credentials", &me)
+	var out []Status
+	get("/api/v1/accounts/"+me.ID+"/statuses?limit=40", &out)
+	return out
 }

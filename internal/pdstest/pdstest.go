@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/greenlight/greenlight/internal/proc"
 )
 
 // EnvLog set to "1" makes the PDS log to the test's stderr.
@@ -54,7 +56,7 @@ type PDS struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	done   chan struct{}
-	stderr *tailBuffer
+	stderr *proc.TailBuffer
 }
 
 // Account is an account created on the test PDS.
@@ -106,7 +108,7 @@ func start(dir string) (*PDS, error) {
 	if os.Getenv(EnvLog) == "1" {
 		cmd.Env = append(cmd.Env, "PDSTEST_LOG=1")
 	}
-	stderr := &tailBuffer{max: 16 << 10}
+	stderr := &proc.TailBuffer{Max: 16 << 10}
 	if os.Getenv(EnvLog) == "1" {
 		cmd.Stderr = io.MultiWriter(stderr, os.Stderr)
 	} else {
@@ -251,7 +253,7 @@ func Install(dir string) (installed bool, err error) {
 	if done() {
 		return false, nil
 	}
-	unlock, err := lockFile(filepath.Join(dir, ".install.lock"))
+	unlock, err := proc.LockFile(filepath.Join(dir, ".install.lock"))
 	if err != nil {
 		return false, err
 	}
@@ -270,7 +272,7 @@ func Install(dir string) (installed bool, err error) {
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return false, fmt.Errorf("npm %s in %s failed (needs the npm registry, g++, make and python3 for better-sqlite3): %v\n%s",
-				strings.Join(args, " "), dir, err, tail(out, 4000))
+				strings.Join(args, " "), dir, err, proc.Tail(out, 4000))
 		}
 	}
 	return true, os.WriteFile(marker, lock, 0o644)
@@ -291,34 +293,4 @@ func checkNode() error {
 		return errors.New("npm is required for the Bluesky PDS tests (npm not found)")
 	}
 	return nil
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	if len(b.buf) > b.max {
-		b.buf = b.buf[len(b.buf)-b.max:]
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }

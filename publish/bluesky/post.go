@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/clipperhouse/uax29/v2/graphemes"
+
+	"github.com/greenlight/greenlight/publish"
 )
 
 // Collection is the NSID of a Bluesky post record.
@@ -165,7 +167,7 @@ func LinkFacets(text string) []Facet {
 	var out []Facet
 	for _, m := range linkPattern.FindAllStringSubmatchIndex(text, -1) {
 		start, end := m[2], m[3]
-		link := trimLink(text[start:end])
+		link := publish.TrimLink(text[start:end])
 		end = start + len(link)
 		u, err := url.Parse(link)
 		if err != nil || u.Host == "" {
@@ -177,25 +179,6 @@ func LinkFacets(text string) []Facet {
 		})
 	}
 	return out
-}
-
-// trimLink drops the punctuation that ends a sentence rather than the URL, and a closing
-// bracket without its opening one inside the URL.
-func trimLink(s string) string {
-	for s != "" {
-		last := s[len(s)-1]
-		switch {
-		case strings.IndexByte(".,;:!?'\"", last) >= 0:
-			s = s[:len(s)-1]
-		case last == ')' && strings.Count(s, "(") < strings.Count(s, ")"):
-			s = s[:len(s)-1]
-		case last == ']' && strings.Count(s, "[") < strings.Count(s, "]"):
-			s = s[:len(s)-1]
-		default:
-			return s
-		}
-	}
-	return s
 }
 
 // tidAlphabet is the base32-sortable alphabet of TIDs.

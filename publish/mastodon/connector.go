@@ -158,7 +158,7 @@ func CountCharacters(text string, urlChars int) int {
 	placeholder := strings.Repeat("x", urlChars)
 	text = urlPattern.ReplaceAllStringFunc(text, func(m string) string {
 		sub := urlPattern.FindStringSubmatch(m)
-		link := trimLink(sub[2])
+		link := publish.TrimLink(sub[2])
 		return sub[1] + placeholder + sub[2][len(link):]
 	})
 	text = mentionPattern.ReplaceAllString(text, "${1}@${2}")
@@ -273,22 +273,3 @@ func toPublishError(err error) *publish.Error {
 }
 
 var _ publish.Connector = (*Connector)(nil)
-
-// trimLink drops the punctuation that ends a sentence rather than the URL, and a closing
-// bracket without its opening one inside the URL.
-func trimLink(s string) string {
-	for s != "" {
-		last := s[len(s)-1]
-		switch {
-		case strings.IndexByte(".,;:!?'\"", last) >= 0:
-			s = s[:len(s)-1]
-		case last == ')' && strings.Count(s, "(") < strings.Count(s, ")"):
-			s = s[:len(s)-1]
-		case last == ']' && strings.Count(s, "[") < strings.Count(s, "]"):
-			s = s[:len(s)-1]
-		default:
-			return s
-		}
-	}
-	return s
-}

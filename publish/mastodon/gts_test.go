@@ -107,26 +107,8 @@ func TestLostCreateOnGoToSocialIsAmbiguous(t *testing.T) {
 
 // countStatuses counts the token's account's statuses whose content contains text.
 func countStatuses(t *testing.T, base, token, text string) int {
-	get := func(path string, out any) {
-		req, err := http.NewRequest("GET", base+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, 200, resp.StatusCode)
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
-	}
-	var me struct {
-		ID string `json:"id"`
-	}
-	get("/api/v1/accounts/verify_credentials", &me)
-	var statuses []struct {
-		Content string `json:"content"`
-	}
-	get("/api/v1/accounts/"+me.ID+"/statuses?limit=40", &statuses)
 	n := 0
-	for _, st := range statuses {
+	for _, st := range gtstest.Statuses(t, base, token) {
 		if strings.Contains(st.Content, text) {
 			n++
 		}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package pdstest
+package proc
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive lock on path, waiting for other processes (go test runs
+// LockFile takes an exclusive lock on path, waiting for other processes (go test runs
 // packages in parallel processes), and returns its release.
-func lockFile(path string) (func(), error) {
+func LockFile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("install lock: %w", err)

@@ -1,7 +1,0 @@
-//go:build !unix
-
-package pdstest
-
-// lockFile is a no-op where flock is missing: concurrent installs in separate test
-// processes are then the caller's concern (run them once beforehand, as .ci/run does).
-func lockFile(string) (func(), error) { return func() {}, nil }

@@ -66,3 +66,13 @@ type OAuthProvider interface {
 	// as: the service says so.
 	Identities(ctx context.Context, app OAuthApp, tok OAuthToken) ([]Identity, error)
 }
+
+// A TokenRefresher is a Connector whose credentials expire or rotate (X, LinkedIn with
+// refresh tokens). A background schedule calls KeepFresh for each active account of its
+// network so that an account nobody publishes to for weeks still works on the day a post
+// goes out: it refreshes acct's credentials through RefreshWith when they expire within
+// ahead, and returns when a person must reconnect the account at the latest (zero: never,
+// or unknown). A refused refresh is a *Error of KindAuth: the account needs a reconnection.
+type TokenRefresher interface {
+	KeepFresh(ctx context.Context, acct Account, ahead time.Duration) (reconnectBy time.Time, err error)
+}

@@ -112,6 +112,8 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/clients", createClient(svc))
 	v1.Get("/clients", listClients(svc))
 	v1.Get("/clients/:id", getClient(svc))
+	v1.Patch("/clients/:id", patchClient(svc))
+	v1.Get("/clients/:id/approval-stats", approvalStats(svc))
 	v1.Post("/posts", idempotent(cfg.Store, cfg.Log), createPost(svc, publicURL))
 	v1.Get("/posts", listPosts(svc, publicURL))
 	v1.Get("/posts/:id", getPost(svc, publicURL))

@@ -40,6 +40,8 @@ func createClient(svc *service.Service) fiber.Handler {
 			Language        string `json:"language"`
 			SenderName      string `json:"sender_name"`
 			BrandColor      string `json:"brand_color"`
+			ReminderAfter   string `json:"reminder_after"`
+			EscalateAfter   string `json:"escalate_after"`
 			Approvers       []struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
@@ -49,7 +51,8 @@ func createClient(svc *service.Service) fiber.Handler {
 			return err
 		}
 		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL,
-			Brand: service.Brand{TimeZone: req.TimeZone, Language: req.Language, SenderName: req.SenderName, BrandColor: req.BrandColor}}
+			Brand: service.Brand{TimeZone: req.TimeZone, Language: req.Language, SenderName: req.SenderName, BrandColor: req.BrandColor},
+			ReminderAfter: req.ReminderAfter, EscalateAfter: req.EscalateAfter}
 		for _, a := range req.Approvers {
 			in.Approvers = append(in.Approvers, service.NewApprover{Name: a.Name, Email: a.Email})
 		}

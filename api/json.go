@@ -108,6 +108,9 @@ type clientJSON struct {
 	Language               string           `json:"language"`
 	SenderName             string           `json:"sender_name"`
 	BrandColor             string           `json:"brand_color"`
+	LogoMediaID            string           `json:"logo_media_id"`
+	ReminderAfter          string           `json:"reminder_after"` // "" = the default (24h)
+	EscalateAfter          string           `json:"escalate_after"` // "" = the default (72h)
 	CreatedAt              time.Time        `json:"created_at"`
 }
 
@@ -118,7 +121,8 @@ func toClient(c *store.Client, viewer *store.User) clientJSON {
 	}
 	out := clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookConfigured: c.WebhookURL != "",
 		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, CreatedAt: c.CreatedAt,
-		TimeZone: c.TimeZone, Language: c.Language, SenderName: c.SenderName, BrandColor: c.BrandColor}
+		TimeZone: c.TimeZone, Language: c.Language, SenderName: c.SenderName, BrandColor: c.BrandColor,
+		LogoMediaID: c.LogoMediaID, ReminderAfter: durationText(c.ReminderAfter), EscalateAfter: durationText(c.EscalateAfter)}
 	if service.Can(viewer, service.ActClientWebhooks) {
 		out.WebhookURL, out.SlackWebhookURL = c.WebhookURL, c.SlackWebhookURL
 	}

@@ -74,6 +74,14 @@ const (
 	ActSourcesManage Action = "manage listening sources"
 )
 
+// Client settings and approval insights.
+const (
+	// ActClientUpdate is changing a client's settings (language, zone, look, timers).
+	ActClientUpdate Action = "change client settings"
+	// ActApprovalStats is reading a client's approval insights.
+	ActApprovalStats Action = "see approval insights"
+)
+
 // rule is who may do an action.
 type rule struct {
 	roles []greenlight.Role
@@ -107,6 +115,8 @@ var policy = map[Action]rule{
 	ActClientCreate:   {roles: editors, unlimited: true},
 	ActClientWebhooks: {roles: admins},
 	ActApproversSet:   {roles: editors},
+	ActClientUpdate:   {roles: editors},
+	ActApprovalStats:  {roles: everyone},
 
 	ActPostsList:  {roles: everyone},
 	ActPostRead:   {roles: everyone},

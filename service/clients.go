@@ -22,6 +22,9 @@ type NewClient struct {
 	SlackWebhookURL string
 	Approvers       []NewApprover
 	Brand           Brand
+	// ReminderAfter and EscalateAfter are the default timers of the client's posts (Go
+	// durations; "" for greenlight's defaults).
+	ReminderAfter, EscalateAfter string
 }
 
 // Brand is a client's look, language and clock; empty fields take the defaults (UTC, en).
@@ -96,6 +99,14 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 	if err != nil {
 		return nil, err
 	}
+	reminder, err := validTimer("reminder_after", in.ReminderAfter)
+	if err != nil {
+		return nil, err
+	}
+	escalate, err := validTimer("escalate_after", in.EscalateAfter)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Approvers) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
 	}
@@ -104,7 +115,7 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 	}
 	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL,
 		SlackWebhookURL: in.SlackWebhookURL, TimeZone: brand.TimeZone, Language: brand.Language, SenderName: brand.SenderName,
-		BrandColor: brand.BrandColor, CreatedAt: s.now()}
+		BrandColor: brand.BrandColor, ReminderAfter: reminder, EscalateAfter: escalate, CreatedAt: s.now()}
 	for i, a := range in.Approvers {
 		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
 		if err != nil {

@@ -93,6 +93,11 @@ type Client struct {
 	Language        string // en or fr: the language of client pages and emails
 	SenderName      string // shown as "<SenderName> via <agency>" in emails; empty = agency
 	BrandColor      string // #rrggbb header accent, empty = default
+	LogoMediaID     string // an image of the client's media library shown on its pages and emails; empty = none
+	// ReminderAfter and EscalateAfter are the timers of the client's new posts; 0 = the
+	// defaults (greenlight.DefaultReminderAfter, DefaultEscalateAfter).
+	ReminderAfter time.Duration
+	EscalateAfter time.Duration
 	CreatedAt       time.Time
 	Approvers       []Approver `gorm:"-"`
 }

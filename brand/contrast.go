@@ -1,14 +1,14 @@
-package api
+package brand
 
 import (
 	"math"
 	"strconv"
 )
 
-// textOn returns the text colour (#000000 or #ffffff) to write on the #rrggbb background bg:
+// TextOn returns the text colour (#000000 or #ffffff) to write on the #rrggbb background bg:
 // the one with the higher WCAG 2 contrast ratio, which for any colour is at least 4.5 with
 // one of the two. An invalid colour gives black (the default light header).
-func textOn(bg string) string {
+func TextOn(bg string) string {
 	l, ok := luminance(bg)
 	if !ok {
 		return "#000000"

@@ -1,4 +1,4 @@
-package api
+package brand
 
 import (
 	"testing"
@@ -20,7 +20,7 @@ func TestTextOnBrandColour(t *testing.T) {
 		{"nonsense", "#000000"},
 	} {
 		t.Run(tc.bg, func(t *testing.T) {
-			require.Equal(t, tc.want, textOn(tc.bg))
+			require.Equal(t, tc.want, TextOn(tc.bg))
 			if l, ok := luminance(tc.bg); ok {
 				tl, _ := luminance(tc.want)
 				require.GreaterOrEqual(t, contrast(l, tl), 4.5)

@@ -72,6 +72,7 @@ func New(cfg Config) *fiber.App {
 	}
 	engine.AddFunc("when", when)
 	addPageFuncs(engine, tz)
+	addBrandFuncs(engine)
 	engine.AddFunc("isImage", isImage)
 	engine.AddFunc("charLimit", func(ch string) int { return greenlight.Channels[ch] })
 	engine.AddFunc("runes", func(s string) int { return len([]rune(s)) })

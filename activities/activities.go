@@ -171,11 +171,16 @@ func (a *Activities) RequestApproval(ctx context.Context, req ApprovalRequest) e
 	for _, ap := range req.Approvers {
 		key := fmt.Sprintf("post/%s/v%d/r%d/%s/%s", req.PostID, req.Version, req.Round, kind, ap.Email)
 		err := a.emailLink(ctx, key, "post", req.PostID, req.Version, ap, func(url string, expires time.Time) (mail.Message, error) {
-			return approvalEmail(approvalData{
+			d := approvalData{
 				Agency: a.Agency, Client: client.Name, Approver: ap.Name, Title: v.Title, Body: v.Body,
 				Channels: v.Channels, PublishAt: post.PublishAt, Version: req.Version,
 				URL: url, Expires: expires, Reminder: req.Reminder, Media: a.emailMedia(v.Media, expires),
-			})
+			}
+			look := a.clientLook(ctx, client, expires)
+			brandApproval(&d, look)
+			msg, err := approvalEmail(d)
+			msg.FromName = look.Sender(a.Agency)
+			return msg, err
 		})
 		if err != nil {
 			return asTemporal(err)

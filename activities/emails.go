@@ -18,6 +18,12 @@ type approvalData struct {
 	Version                                    int
 	Reminder                                   bool
 	Media                                      []emailMedia
+	// In the client's look (brandApproval): language and its words, times in the client's
+	// zone, button colours, logo.
+	Lang                       string
+	S                          map[string]string
+	PublishAtText, ExpiresText string
+	Color, TextColor, LogoURL  string
 }
 
 // emailMedia is one file of the version in an approval email: absolute signed URLs, valid
@@ -62,44 +68,6 @@ var funcs = map[string]any{
 }
 
 var (
-	approvalSubject = texttemplate.Must(texttemplate.New("").Funcs(funcs).Parse(
-		`{{if .Reminder}}Reminder: {{end}}[{{.Client}}] Approval needed: {{.Title}}`))
-	approvalText = texttemplate.Must(texttemplate.New("").Funcs(funcs).Parse(`Hello {{.Approver}},
-
-{{if .Reminder}}This is a reminder: {{end}}{{.Agency}} has prepared a post for {{.Client}} and needs your approval.
-
-  Title:      {{.Title}}
-  Channels:   {{join .Channels ", "}}
-  Publish at: {{when .PublishAt}}
-  Version:    {{.Version}}
-
-{{.Body}}
-{{if .Media}}
-{{len .Media}} file{{if gt (len .Media) 1}}s{{end}} with this post:
-{{range $i, $m := .Media}}  {{if $m.Video}}Video{{else}}Image{{end}} {{inc $i}}{{if $m.Alt}} ({{$m.Alt}}){{end}}: {{$m.URL}}
-{{end}}{{end}}
-Approve it or request changes here:
-{{.URL}}
-
-This link is personal, works once, for this exact version only, until {{when .Expires}}.
-Opening it changes nothing: only your decision on the page does.
-`))
-	approvalHTML = htmltemplate.Must(htmltemplate.New("").Funcs(funcs).Parse(`<!doctype html>
-<html><body style="font-family:sans-serif;max-width:600px;margin:auto;color:#1a1a1a">
-<p>Hello {{.Approver}},</p>
-<p>{{if .Reminder}}This is a reminder: {{end}}{{.Agency}} has prepared a post for <strong>{{.Client}}</strong> and needs your approval.</p>
-<table style="border-collapse:collapse">
-<tr><td style="padding:2px 8px 2px 0;color:#555">Title</td><td><strong>{{.Title}}</strong></td></tr>
-<tr><td style="padding:2px 8px 2px 0;color:#555">Channels</td><td>{{join .Channels ", "}}</td></tr>
-<tr><td style="padding:2px 8px 2px 0;color:#555">Publish at</td><td>{{when .PublishAt}}</td></tr>
-<tr><td style="padding:2px 8px 2px 0;color:#555">Version</td><td>{{.Version}}</td></tr>
-</table>
-<blockquote style="white-space:pre-wrap;border-left:3px solid #ccc;margin:16px 0;padding-left:12px">{{.Body}}</blockquote>
-{{if .Media}}<p>{{range $i, $m := .Media}}{{if $m.Video}}<a href="{{$m.URL}}" style="display:inline-block;margin:0 8px 8px 0;padding:8px 12px;border:1px solid #ccc;border-radius:4px;color:#0b6e4f">&#9654; Watch video {{inc $i}}</a>{{else}}<a href="{{$m.URL}}"><img src="{{$m.ImageURL}}" alt="{{$m.Alt}}" width="160" style="max-width:160px;height:auto;margin:0 8px 8px 0;border:1px solid #ddd;border-radius:4px"></a>{{end}}{{end}}</p>
-{{end}}<p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the post</a></p>
-<p style="color:#555;font-size:90%">This link is personal, works once, for this exact version only, until {{when .Expires}}. Opening it changes nothing: only your decision on the page does.</p>
-</body></html>`))
-
 	notificationSubjects = map[string]string{
 		NotifyEscalation:       "[{{.Client}}] No client decision yet: {{.Title}}",
 		NotifyExpired:          "[{{.Client}}] Post expired before approval: {{.Title}}",

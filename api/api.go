@@ -72,6 +72,7 @@ func New(cfg Config) *fiber.App {
 	}
 	engine.AddFunc("when", when)
 	addPageFuncs(engine, tz)
+	addBrandFuncs(engine)
 	engine.AddFunc("isImage", isImage)
 	engine.AddFunc("charLimit", func(ch string) int { return greenlight.Channels[ch] })
 	engine.AddFunc("runes", func(s string) int { return len([]rune(s)) })
@@ -112,6 +113,8 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/clients", createClient(svc))
 	v1.Get("/clients", listClients(svc))
 	v1.Get("/clients/:id", getClient(svc))
+	v1.Patch("/clients/:id", patchClient(svc))
+	v1.Get("/clients/:id/approval-stats", approvalStats(svc))
 	v1.Post("/posts", idempotent(cfg.Store, cfg.Log), createPost(svc, publicURL))
 	v1.Get("/posts", listPosts(svc, publicURL))
 	v1.Get("/posts/:id", getPost(svc, publicURL))

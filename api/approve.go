@@ -83,16 +83,16 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 			}
 			return renderLink(c, svc, v, agency, comment, err)
 		}
-		lang := language(c)
-		return c.Render("approve_done", fiber.Map{
-			"Title": translate(lang, "done.thanks"), "Agency": agency, "View": v, "Decision": in.Decision, "L": lang, "Path": c.Path(),
+		lang := v.Look.Language // client pages speak the client's language
+		return c.Render("approve_done", clientPageData(v.Look, fiber.Map{
+			"Title": translate(lang, "done.thanks"), "Agency": agency, "View": v, "Decision": in.Decision, "Path": c.Path(),
 			"Scheduled": d.Status == string(greenlight.StatusScheduled),
-		}, "layout")
+		}), "layout")
 	}
 }
 
 func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
-	lang := language(c)
+	lang := v.Look.Language // client pages speak the client's language
 	comments, cerr := svc.LinkComments(c.UserContext(), c.Params("token")) // client-visible only
 	if cerr != nil {
 		return cerr
@@ -108,9 +108,13 @@ func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency,
 	default:
 		status, msg = statusOf[greenlight.ErrorCode(err)], greenlight.ErrorMessage(err)
 	}
-	return c.Status(status).Render("approve", fiber.Map{
-		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "L": lang, "Path": c.Path(),
+	data := clientPageData(v.Look, fiber.Map{
+		"Title": v.Title, "Agency": agency, "View": v, "Open": v.State == service.LinkOpen, "Path": c.Path(),
 		"Error": msg, "Comment": comment, "Approver": v.Link.ApproverName, "Comments": comments,
 		"LinkPath": "/approve/" + c.Params("token"),
-	}, "layout")
+	})
+	if v.Kind == "post" && v.State == service.LinkOpen && v.PublishAt != nil {
+		data["Deadline"] = clientDeadline(v.Look, *v.PublishAt, v.EscalateAt)
+	}
+	return c.Status(status).Render("approve", data, "layout")
 }

@@ -125,12 +125,12 @@ func linkComment(svc *service.Service, agency string) fiber.Handler {
 			return c.Status(fiber.StatusCreated).JSON(toComment(cm))
 		}
 		if err != nil {
-			if greenlight.IsCode(err, greenlight.EINVALID) {
-				err = greenlight.Errorf(greenlight.EINVALID, "%s", translate(language(c), "comments.invalid"))
-			}
 			v, verr := svc.OpenLink(c.UserContext(), token)
 			if verr != nil {
 				return err
+			}
+			if greenlight.IsCode(err, greenlight.EINVALID) {
+				err = greenlight.Errorf(greenlight.EINVALID, "%s", translate(v.Look.Language, "comments.invalid"))
 			}
 			return renderLink(c, svc, v, agency, "", err)
 		}

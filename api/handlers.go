@@ -37,6 +37,12 @@ func createClient(svc *service.Service) fiber.Handler {
 			WebhookURL      string `json:"webhook_url"`
 			SlackWebhookURL string `json:"slack_webhook_url"`
 			DigestWindow    string `json:"digest_window"`
+			TimeZone        string `json:"time_zone"`
+			Language        string `json:"language"`
+			SenderName      string `json:"sender_name"`
+			BrandColor      string `json:"brand_color"`
+			ReminderAfter   string `json:"reminder_after"`
+			EscalateAfter   string `json:"escalate_after"`
 			Approvers       []struct {
 				Name  string `json:"name"`
 				Email string `json:"email"`
@@ -46,7 +52,9 @@ func createClient(svc *service.Service) fiber.Handler {
 			return err
 		}
 		in := service.NewClient{Name: req.Name, ApprovalPolicy: req.ApprovalPolicy, WebhookURL: req.WebhookURL, SlackWebhookURL: req.SlackWebhookURL,
-			DigestWindow: req.DigestWindow}
+			DigestWindow:  req.DigestWindow,
+			Brand:         service.Brand{TimeZone: req.TimeZone, Language: req.Language, SenderName: req.SenderName, BrandColor: req.BrandColor},
+			ReminderAfter: req.ReminderAfter, EscalateAfter: req.EscalateAfter}
 		for _, a := range req.Approvers {
 			in.Approvers = append(in.Approvers, service.NewApprover{Name: a.Name, Email: a.Email})
 		}

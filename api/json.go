@@ -105,6 +105,13 @@ type clientJSON struct {
 	SlackWebhookConfigured bool             `json:"slack_webhook_configured"`
 	Approvers              []store.Approver `json:"approvers"`
 	DigestWindow           string           `json:"digest_window"` // Go duration; "0s": one email per post
+	TimeZone               string           `json:"time_zone"`
+	Language               string           `json:"language"`
+	SenderName             string           `json:"sender_name"`
+	BrandColor             string           `json:"brand_color"`
+	LogoMediaID            string           `json:"logo_media_id"`
+	ReminderAfter          string           `json:"reminder_after"` // "" = the default (24h)
+	EscalateAfter          string           `json:"escalate_after"` // "" = the default (72h)
 	CreatedAt              time.Time        `json:"created_at"`
 }
 
@@ -114,7 +121,9 @@ func toClient(c *store.Client, viewer *store.User) clientJSON {
 		as = []store.Approver{}
 	}
 	out := clientJSON{ID: c.ID, Name: c.Name, ApprovalPolicy: c.ApprovalPolicy, WebhookConfigured: c.WebhookURL != "",
-		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, DigestWindow: c.DigestWindow.String(), CreatedAt: c.CreatedAt}
+		SlackWebhookConfigured: c.SlackWebhookURL != "", Approvers: as, DigestWindow: c.DigestWindow.String(), CreatedAt: c.CreatedAt,
+		TimeZone: c.TimeZone, Language: c.Language, SenderName: c.SenderName, BrandColor: c.BrandColor,
+		LogoMediaID: c.LogoMediaID, ReminderAfter: durationText(c.ReminderAfter), EscalateAfter: durationText(c.EscalateAfter)}
 	if service.Can(viewer, service.ActClientWebhooks) {
 		out.WebhookURL, out.SlackWebhookURL = c.WebhookURL, c.SlackWebhookURL
 	}

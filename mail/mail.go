@@ -18,12 +18,15 @@ import (
 
 // Message is one email to one recipient, as plain text and HTML.
 type Message struct {
-	Key     string // idempotency key of the effect; also the X-Greenlight-Key header
-	To      string
-	ToName  string
-	Subject string
-	Text    string
-	HTML    string
+	Key    string // idempotency key of the effect; also the X-Greenlight-Key header
+	To     string
+	ToName string
+	// FromName, when set, is the sender's display name instead of the configured one (a
+	// client's "<sender name> via <agency>"); the address stays the agency's.
+	FromName string
+	Subject  string
+	Text     string
+	HTML     string
 }
 
 // Sender delivers messages.
@@ -94,7 +97,11 @@ func NewSMTP(rawURL, from, fromName string) (*SMTP, error) {
 // a repeat after a crash carries the same id.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg := gomail.NewMsg()
-	if err := msg.FromFormat(s.fromName, s.from); err != nil {
+	fromName := s.fromName
+	if m.FromName != "" {
+		fromName = m.FromName
+	}
+	if err := msg.FromFormat(fromName, s.from); err != nil {
 		return fmt.Errorf("mail from: %w", err)
 	}
 	if err := msg.AddToFormat(m.ToName, m.To); err != nil {

@@ -82,6 +82,14 @@ const (
 	ActPortalRevoke Action = "revoke client portals"
 )
 
+// Client settings and approval insights.
+const (
+	// ActClientUpdate is changing a client's settings (language, zone, look, timers).
+	ActClientUpdate Action = "change client settings"
+	// ActApprovalStats is reading a client's approval insights.
+	ActApprovalStats Action = "see approval insights"
+)
+
 // rule is who may do an action.
 type rule struct {
 	roles []greenlight.Role
@@ -115,6 +123,8 @@ var policy = map[Action]rule{
 	ActClientCreate:   {roles: editors, unlimited: true},
 	ActClientWebhooks: {roles: admins},
 	ActApproversSet:   {roles: editors},
+	ActClientUpdate:   {roles: editors},
+	ActApprovalStats:  {roles: everyone},
 
 	ActPostsList:  {roles: everyone},
 	ActPostRead:   {roles: everyone},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/brand"
 	"github.com/greenlight/greenlight/certificate"
 	"github.com/greenlight/greenlight/store"
 )
@@ -30,9 +31,8 @@ func (s *Service) Certificate(ctx context.Context, actor *store.User, postID str
 	return s.certificate(ctx, p.ID, client, clientZone(client))
 }
 
-// clientZone is the zone a client reads times in. Clients have no time zone setting yet:
-// UTC, which the certificate names explicitly.
-func clientZone(*store.Client) *time.Location { return time.UTC }
+// clientZone is the zone a client reads times in: its time_zone setting (UTC by default).
+func clientZone(c *store.Client) *time.Location { return brand.Of(c).Zone }
 
 // certificate builds the certificate of a post of client, local times in loc.
 func (s *Service) certificate(ctx context.Context, postID string, client *store.Client, loc *time.Location) (*certificate.Certificate, error) {

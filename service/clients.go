@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -21,7 +22,12 @@ type NewClient struct {
 	SlackWebhookURL string
 	// DigestWindow is a Go duration ("10m", "0s"); empty means DefaultDigestWindow.
 	DigestWindow string
-	Approvers    []NewApprover
+
+	Approvers []NewApprover
+	Brand     Brand
+	// ReminderAfter and EscalateAfter are the default timers of the client's posts (Go
+	// durations; "" for greenlight's defaults).
+	ReminderAfter, EscalateAfter string
 }
 
 // DefaultDigestWindow is how long a client's approval emails are gathered into one per
@@ -43,6 +49,45 @@ func ParseDigestWindow(raw string) (time.Duration, error) {
 		return 0, greenlight.Errorf(greenlight.EINVALID, "digest_window: a duration from 0s (one email per post) to %s, like 10m", MaxDigestWindow)
 	}
 	return d, nil
+}
+
+// Brand is a client's look, language and clock; empty fields take the defaults (UTC, en).
+type Brand struct {
+	TimeZone   string
+	Language   string
+	SenderName string
+	BrandColor string
+}
+
+var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// validBrand checks b and returns it with defaults applied; errors name the field.
+func validBrand(b Brand) (Brand, error) {
+	b.TimeZone = strings.TrimSpace(b.TimeZone)
+	if b.TimeZone == "" {
+		b.TimeZone = "UTC"
+	}
+	if strings.EqualFold(b.TimeZone, "local") {
+		return b, greenlight.Errorf(greenlight.EINVALID, "time_zone: must be an IANA time zone name such as Europe/Paris")
+	}
+	if _, err := time.LoadLocation(b.TimeZone); err != nil || len(b.TimeZone) > 64 {
+		return b, greenlight.Errorf(greenlight.EINVALID, "time_zone: unknown time zone %q (an IANA name such as Europe/Paris)", b.TimeZone)
+	}
+	if b.Language == "" {
+		b.Language = "en"
+	}
+	if b.Language != "en" && b.Language != "fr" {
+		return b, greenlight.Errorf(greenlight.EINVALID, "language: must be en or fr")
+	}
+	b.SenderName = strings.TrimSpace(b.SenderName)
+	if len(b.SenderName) > 100 || strings.ContainsAny(b.SenderName, "\r\n<>\"") {
+		return b, greenlight.Errorf(greenlight.EINVALID, "sender_name: at most 100 characters, no line breaks, quotes or angle brackets")
+	}
+	if b.BrandColor != "" && !hexColor.MatchString(b.BrandColor) {
+		return b, greenlight.Errorf(greenlight.EINVALID, "brand_color: must be #rrggbb")
+	}
+	b.BrandColor = strings.ToLower(b.BrandColor)
+	return b, nil
 }
 
 // NewApprover is a client contact.
@@ -78,6 +123,18 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 	if err != nil {
 		return nil, err
 	}
+	brand, err := validBrand(in.Brand)
+	if err != nil {
+		return nil, err
+	}
+	reminder, err := validTimer("reminder_after", in.ReminderAfter)
+	if err != nil {
+		return nil, err
+	}
+	escalate, err := validTimer("escalate_after", in.EscalateAfter)
+	if err != nil {
+		return nil, err
+	}
 	if len(in.Approvers) == 0 {
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at least one approver is required")
 	}
@@ -85,7 +142,8 @@ func (s *Service) CreateClient(ctx context.Context, actor *store.User, in NewCli
 		return nil, greenlight.Errorf(greenlight.EINVALID, "approvers: at most 50")
 	}
 	c := &store.Client{ID: greenlight.NewID("cli_"), Name: name, ApprovalPolicy: policy, WebhookURL: in.WebhookURL,
-		SlackWebhookURL: in.SlackWebhookURL, DigestWindow: window, CreatedAt: s.now()}
+		SlackWebhookURL: in.SlackWebhookURL, DigestWindow: window, TimeZone: brand.TimeZone, Language: brand.Language, SenderName: brand.SenderName,
+		BrandColor: brand.BrandColor, ReminderAfter: reminder, EscalateAfter: escalate, CreatedAt: s.now()}
 	for i, a := range in.Approvers {
 		email, err := ValidEmail(fmt.Sprintf("approvers[%d].email", i), a.Email)
 		if err != nil {

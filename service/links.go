@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/brand"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/workflows"
 )
@@ -39,6 +40,11 @@ type LinkView struct {
 	Status    string // the post's or statement's status
 	// Published lists where this version is live (post channels published with a link).
 	Published []PublishedLink
+	// Look is the client's language, zone, colours and logo: the page is written with it.
+	Look brand.Look
+	// EscalateAt, for a post waiting for the client, is when the agency's team is alerted
+	// if nobody has decided (nil when that comes after the publish time or has passed).
+	EscalateAt *time.Time
 }
 
 // PublishedLink is one channel where a version went live.
@@ -155,7 +161,13 @@ func (s *Service) OpenLink(ctx context.Context, token string) (*LinkView, error)
 		return nil, err
 	}
 	v.Client = client.Name
+	v.Look = s.ClientLook(ctx, client)
 	v.State, v.Message = ls.state(s.now())
+	if v.Kind == "post" && v.State == LinkOpen {
+		if v.EscalateAt, err = s.escalationTime(ctx, l); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 
@@ -185,6 +197,28 @@ func (s *Service) postVersionView(ctx context.Context, p *store.Post, version in
 		v.Media = set.Views(ver.Media)
 	}
 	return nil
+}
+
+// escalationTime is when the post of an open link escalates to the agency's team: its
+// escalation delay after the approval request of the link's version; nil when that is past
+// or not before the publish time (the post expires first).
+func (s *Service) escalationTime(ctx context.Context, l *store.Link) (*time.Time, error) {
+	p, err := s.Store.Post(ctx, l.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.Store.LastPostEvent(ctx, l.SubjectID, l.Version, "client_approval_requested")
+	if greenlight.IsCode(err, greenlight.ENOTFOUND) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	at := req.At.Add(p.EscalateAfter)
+	if !at.After(s.now()) || !at.Before(p.PublishAt) {
+		return nil, nil
+	}
+	return &at, nil
 }
 
 func closedMessage(kind, status string) string {

@@ -68,7 +68,8 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 	if err := s.validFields(&f); err != nil {
 		return nil, err
 	}
-	if _, err := s.Store.Client(ctx, in.ClientID); err != nil {
+	cl, err := s.Store.Client(ctx, in.ClientID)
+	if err != nil {
 		if greenlight.IsCode(err, greenlight.ENOTFOUND) {
 			return nil, greenlight.Errorf(greenlight.EINVALID, "client_id: no client %s", in.ClientID)
 		}
@@ -91,8 +92,9 @@ func (s *Service) CreatePost(ctx context.Context, actor *store.User, in NewPost)
 	input := workflows.PostInput{
 		PostID: postID, ClientID: in.ClientID, Author: Actor(actor),
 		Content:   greenlight.Content{Title: *f.Title, Body: *f.Body, Channels: *f.Channels, MediaURLs: []string{}, Media: mediaRefs},
-		PublishAt: f.PublishAt.UTC(), ReminderAfter: greenlight.DefaultReminderAfter, EscalateAfter: greenlight.DefaultEscalateAfter,
+		PublishAt: f.PublishAt.UTC(),
 	}
+	input.ReminderAfter, input.EscalateAfter = timersFor(cl) // unless the post sets its own
 	if err := s.checkNetworkRules(ctx, postID, in.ClientID, 1, input.Content); err != nil {
 		return nil, err
 	}

@@ -506,6 +506,15 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{15, "client brand settings", `
+ALTER TABLE clients ADD COLUMN time_zone VARCHAR(64) NOT NULL DEFAULT 'UTC';
+ALTER TABLE clients ADD COLUMN language VARCHAR(5) NOT NULL DEFAULT 'en';
+ALTER TABLE clients ADD COLUMN sender_name VARCHAR(100) NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN brand_color VARCHAR(7) NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN logo_media_id VARCHAR(40) NOT NULL DEFAULT '';
+ALTER TABLE clients ADD COLUMN reminder_after {{bigint}} NOT NULL DEFAULT 0;
+ALTER TABLE clients ADD COLUMN escalate_after {{bigint}} NOT NULL DEFAULT 0;
+`},
 	{16, "oauth network accounts", `
 ALTER TABLE accounts ADD COLUMN remote_id VARCHAR(200) NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN reconnect_by {{ts}};
@@ -542,7 +551,7 @@ CREATE TABLE portal_outbox (
 );
 ALTER TABLE calendar_feeds ADD COLUMN portal_id VARCHAR(40);
 `},
-	{20, "event webhooks", `
+	{19, "event webhooks", `
 CREATE TABLE webhooks (
 	id VARCHAR(40) PRIMARY KEY,
 	url VARCHAR(2000) NOT NULL,

@@ -92,8 +92,17 @@ type Client struct {
 	// DigestWindow: posts that start waiting for an approver within this window after the
 	// first go out in one email (a batch); 0 sends one email per post.
 	DigestWindow time.Duration
-	CreatedAt    time.Time
-	Approvers    []Approver `gorm:"-"`
+	TimeZone     string // IANA name; "UTC" by default
+	Language     string // en or fr: the language of client pages and emails
+	SenderName   string // shown as "<SenderName> via <agency>" in emails; empty = agency
+	BrandColor   string // #rrggbb header accent, empty = default
+	LogoMediaID  string // an image of the client's media library shown on its pages and emails; empty = none
+	// ReminderAfter and EscalateAfter are the timers of the client's new posts; 0 = the
+	// defaults (greenlight.DefaultReminderAfter, DefaultEscalateAfter).
+	ReminderAfter time.Duration
+	EscalateAfter time.Duration
+	CreatedAt     time.Time
+	Approvers     []Approver `gorm:"-"`
 }
 
 // Approver is a client contact who approves posts from emailed links.

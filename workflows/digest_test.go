@@ -163,7 +163,9 @@ func TestPostWithDigestWindowGoesThroughTheDigest(t *testing.T) {
 	require.Equal(t, greenlight.StatusExpired, res.Status)
 	require.Empty(t, h.requests, "no per-post approval email or reminder")
 	require.Len(t, queued, 2, "one item per approver")
-	slices.SortFunc(queued, func(a, b timed[activities.DigestItem]) int { return strings.Compare(a.Val.Approver.ID, b.Val.Approver.ID) })
+	slices.SortFunc(queued, func(a, b timed[activities.DigestItem]) int {
+		return strings.Compare(a.Val.Approver.ID, b.Val.Approver.ID)
+	})
 	for i, ap := range []activities.Approver{ana, bob} {
 		require.Equal(t, activities.DigestItem{PostID: "pst_1", ClientID: "cli_1", AuthorID: author.ID, Version: 1, Round: 1,
 			Approver: ap, Window: 10 * time.Minute, ReminderAfter: h.in.ReminderAfter, EscalateAfter: h.in.EscalateAfter}, queued[i].Val)

@@ -304,7 +304,7 @@ func (r *runner) setup(ctx context.Context, name string) (*env, error) {
 		ID string `json:"id"`
 	}
 	if err := r.call(ctx, "POST", "/api/v1/clients", r.cfg.Key, map[string]any{
-		"name": name, "approval_policy": "any", "approvers": []map[string]string{{"name": "Bench Approver", "email": e.approver}},
+		"name": name, "approval_policy": "any", "digest_window": "0s", "approvers": []map[string]string{{"name": "Bench Approver", "email": e.approver}},
 	}, &c); err != nil {
 		return nil, fmt.Errorf("create client (is --key an admin key?): %w", err)
 	}

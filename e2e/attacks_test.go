@@ -51,10 +51,12 @@ var (
 // routeAccess is the table of every route.
 var routeAccess = map[string]access{
 	// JSON API.
-	"POST /api/v1/users":      {who: adminRole, body: map[string]any{"email": "x@agency.test", "name": "X", "role": "admin", "client_ids": []string{}}},
-	"POST /api/v1/clients":    {who: editorRoles, body: map[string]any{"name": "Mine now", "approvers": []map[string]string{{"name": "A", "email": "a@x.test"}}}},
-	"GET /api/v1/clients":     {who: everyone},
-	"GET /api/v1/clients/:id": {who: everyone},
+	"POST /api/v1/users":                     {who: adminRole, body: map[string]any{"email": "x@agency.test", "name": "X", "role": "admin", "client_ids": []string{}}},
+	"POST /api/v1/clients":                   {who: editorRoles, body: map[string]any{"name": "Mine now", "approvers": []map[string]string{{"name": "A", "email": "a@x.test"}}}},
+	"GET /api/v1/clients":                    {who: everyone},
+	"GET /api/v1/clients/:id":                {who: everyone},
+	"PATCH /api/v1/clients/:id":              {who: editorRoles},
+	"GET /api/v1/clients/:id/approval-stats": {who: everyone},
 	"POST /api/v1/posts": {who: editorRoles, body: map[string]any{"client_id": ":mine", "title": "x", "body": "x", "channels": []string{"x"},
 		"publish_at": "2099-01-01T00:00:00Z"}},
 	"GET /api/v1/posts":                           {who: everyone},

@@ -36,7 +36,7 @@ func newCrisisClient(t *testing.T, admin *api, rule bool) crisisClient {
 	hook, hookURL := newWebhook(t)
 	cc := crisisClient{Approver: uniqueEmail("marie"), Legal: uniqueEmail("louise"), Hook: hook}
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Biscuiterie Dorée", "approval_policy": "any", "webhook_url": hookURL,
+		"digest_window": "0s", "name": "Biscuiterie Dorée", "approval_policy": "any", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Marie (client)", "email": cc.Approver}},
 	})
 	cc.ID = c["id"].(string)
@@ -340,7 +340,7 @@ func TestStatementNeedsSomeoneForEveryApproverRole(t *testing.T) {
 	admin := adminAPI(t)
 	_, hookURL := newWebhook(t)
 	cl := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Fromagerie sans juriste", "approval_policy": "any", "webhook_url": hookURL,
+		"digest_window": "0s", "name": "Fromagerie sans juriste", "approval_policy": "any", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Marie (client)", "email": uniqueEmail("marie")}},
 	})
 	clientID := cl["id"].(string)
@@ -448,7 +448,7 @@ func TestStatementPublicationFailureNeverBlocksTheCrisis(t *testing.T) {
 	hook, hookURL := newStatementHook(t)
 	approver, legal := uniqueEmail("marie"), uniqueEmail("louise")
 	cl := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Chocolaterie Noire", "approval_policy": "any", "webhook_url": hookURL,
+		"digest_window": "0s", "name": "Chocolaterie Noire", "approval_policy": "any", "webhook_url": hookURL,
 		"approvers": []map[string]string{{"name": "Marie (client)", "email": approver}},
 	})
 	clientID := cl["id"].(string)

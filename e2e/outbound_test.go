@@ -18,7 +18,7 @@ func TestClientWebhooksMayNotReachInternalAddresses(t *testing.T) {
 	} {
 		t.Run(tc.field+" "+tc.url, func(t *testing.T) {
 			r := admin.do("POST", "/api/v1/clients", map[string]any{
-				"name": "Internal", tc.field: tc.url, "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}},
+				"digest_window": "0s", "name": "Internal", tc.field: tc.url, "approvers": []map[string]string{{"name": "Ana", "email": "ana@brand.test"}},
 			})
 			require.Equal(t, 422, r.Status, "%s", r.Body)
 			require.Contains(t, string(r.Body), tc.field+":")

@@ -288,7 +288,7 @@ func TestBrowserClientPortal(t *testing.T) {
 	admin := adminAPI(t)
 	reviewer := admin.createUser("reviewer")
 	lea := uniqueEmail("lea-portal")
-	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{"name": "Fromagerie Éloïse", "approval_policy": "any",
+	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{"digest_window": "0s", "name": "Fromagerie Éloïse", "approval_policy": "any",
 		"approvers": []map[string]string{{"name": "Léa", "email": lea}}})
 	clientID := c["id"].(string)
 	staff, sm := invitedPerson(t, alloc, admin, "editor")

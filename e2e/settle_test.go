@@ -44,7 +44,7 @@ func TestAuthorPublishesAFailedChannelAgain(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ana := uniqueEmail("ana")
 	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": srv.URL,
+		"digest_window": "0s", "name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": srv.URL,
 		"approvers": []map[string]string{{"name": "Ana", "email": ana}},
 	})
 	post := editor.createPost(c["id"].(string), 6*time.Second, nil)

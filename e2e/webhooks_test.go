@@ -150,7 +150,7 @@ func TestEventWebhooksWalkthrough(t *testing.T) {
 	_, publishURL := newWebhook(t)
 	ana := uniqueEmail("ana")
 	clientID := admin.must(201, "POST", "/api/v1/clients", map[string]any{
-		"name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": publishURL,
+		"digest_window": "0s", "name": "Brasserie Lumière", "approval_policy": "any", "webhook_url": publishURL,
 		"approvers": []map[string]string{{"name": "Ana", "email": ana}},
 	})["id"].(string)
 	postID := editor.createPost(clientID, 6*time.Second, nil)["id"].(string)

@@ -325,4 +325,39 @@ func TestPublishToFourNetworks(t *testing.T) {
 		require.Equal(t, text, tweets[1].Text)
 		require.Equal(t, chans["x"]["remote_id"], tweets[1].ID)
 	})
+	t.Run("answers lost: Instagram looks, X unconfirmed until recorded live", func(t *testing.T) {
+		n.meta.Fail("POST /{ig-user-id}/media_publish", metatest.Fault{Drop: true})
+		n.x.LoseResponse("POST /2/tweets", 1)
+		text := "Le menu d'hiver, troisième service 🥖"
+		id, _ := publishOne(text)
+		failed := editor.waitStatus(id, "failed", 90*time.Second)
+		chans := channelsByName(failed)
+		for _, network := range []string{"instagram", "facebook", "linkedin"} {
+			require.Equal(t, "published", chans[network]["status"], "%s: %v", network, chans[network])
+		}
+		igPosts := 0
+		for _, p := range n.meta.Posts() {
+			if p.Network == "instagram" && p.Text == text {
+				igPosts++
+				require.Equal(t, chans["instagram"]["remote_id"], p.ID, "the published media found by looking")
+			}
+		}
+		require.Equal(t, 1, igPosts, "Instagram's create was not sent blindly again")
+		require.Equal(t, "unconfirmed", chans["x"]["status"], "%v", chans["x"])
+		require.NotEmpty(t, chans["x"]["error"])
+		tweets := n.x.Tweets()
+		require.Len(t, tweets, 3, "the tweet was made, its answer lost; it is not sent again")
+		require.Equal(t, text, tweets[2].Text)
+		require.Contains(t, staffPage(t, n.Stack, editorEmail, "/posts/"+id), "unconfirmed")
+
+		live := "https://x.com/" + xtest.Username + "/status/" + tweets[2].ID
+		editor.must(200, "POST", "/api/v1/posts/"+id+"/channels/x/settle", map[string]any{"action": "record_live", "url": live, "version": 1})
+		published := editor.waitStatus(id, "published", 60*time.Second)
+		chans = channelsByName(published)
+		require.Equal(t, "published", chans["x"]["status"])
+		require.Equal(t, live, chans["x"]["url"])
+		require.Len(t, n.x.Tweets(), 3, "recording the link sends nothing")
+		require.Len(t, n.meta.Posts(), 6)
+		require.Len(t, n.li.Posts(), 3)
+	})
 }

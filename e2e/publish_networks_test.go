@@ -271,9 +271,15 @@ func TestPublishToFourNetworks(t *testing.T) {
 			case "instagram":
 				require.Equal(t, metatest.IGUserID, p.Account)
 				require.Equal(t, "IMAGE", p.Type)
+				require.Len(t, p.Media, 1)
+				require.True(t, strings.HasPrefix(p.Media[0], n.URL+"/"), "Meta fetched the image from the stack's public URL: %s", p.Media[0])
+				status, ct := fetchURL(t, p.Media[0])
+				require.Equal(t, 200, status)
+				require.Equal(t, "image/jpeg", ct)
 			case "facebook":
 				require.Equal(t, metatest.PageID, p.Account)
 				require.Equal(t, "photo", p.Type)
+				require.Len(t, p.Media, 1)
 			default:
 				t.Fatalf("unexpected %s post", p.Network)
 			}
@@ -286,6 +292,11 @@ func TestPublishToFourNetworks(t *testing.T) {
 		require.Equal(t, chans["linkedin"]["remote_id"], li[0].URN)
 		require.Len(t, li[0].Images, 1)
 		require.Equal(t, alt, li[0].Images[0].AltText)
+		uploaded := n.li.Images()
+		require.Len(t, uploaded, 1)
+		require.Equal(t, li[0].Images[0].ID, uploaded[0].URN)
+		require.True(t, uploaded[0].Uploaded)
+		require.Equal(t, "image/jpeg", uploaded[0].ContentType)
 
 		tweets := n.x.Tweets()
 		require.Len(t, tweets, 1)

@@ -229,6 +229,7 @@ func TestPublishToFourNetworks(t *testing.T) {
 	const alt = "A bowl of onion soup on a wooden table"
 	channels := []string{"instagram", "facebook", "linkedin", "x"}
 
+	var link string // the client's link to the last post
 	publishOne := func(text string) (string, map[string]any) {
 		post := editor.createPost(client.ID, 10*time.Second, map[string]any{
 			"title": "Winter menu", "body": text, "channels": channels,
@@ -237,7 +238,8 @@ func TestPublishToFourNetworks(t *testing.T) {
 		id := post["id"].(string)
 		editor.must(200, "POST", "/api/v1/posts/"+id+"/submit", nil)
 		reviewer.must(200, "POST", "/api/v1/posts/"+id+"/review", map[string]any{"version": 1, "decision": "approve"})
-		approved := form(t, approvalLink(t, n.URL, ana, id), url.Values{"decision": {"approve"}}, "application/json")
+		link = approvalLink(t, n.URL, ana, id)
+		approved := form(t, link, url.Values{"decision": {"approve"}}, "application/json")
 		require.Equal(t, 200, approved.Status, "%s", approved.Body)
 		return id, post
 	}
@@ -260,6 +262,11 @@ func TestPublishToFourNetworks(t *testing.T) {
 			require.NotEmpty(t, c["remote_id"], network)
 			require.True(t, strings.HasPrefix(c["url"].(string), "https://"), "%s link: %v", network, c["url"])
 			require.Empty(t, c["error"], network)
+		}
+
+		clientPage := string(page(t, link).Body)
+		for _, network := range channels {
+			require.Contains(t, clientPage, `href="`+html.EscapeString(chans[network]["url"].(string))+`"`, "the client's page links to the %s post", network)
 		}
 
 		posts := n.meta.Posts()
@@ -312,6 +319,8 @@ func TestPublishToFourNetworks(t *testing.T) {
 	t.Run("X refuses: the others published, the failure shown, X published again", func(t *testing.T) {
 		const refusal = "You are not allowed to create a Tweet with duplicate content."
 		n.x.Fail("POST /2/tweets", xtest.Problem(403, "Forbidden", refusal))
+		n.x.ExpireAccessTokens() // X's two hours are over: the connector refreshes (the refresh token rotates)
+		require.Empty(t, n.x.UsedRefreshTokens())
 		text := "Le menu d'hiver, deuxième service 🍲"
 		id, _ := publishOne(text)
 		failed := editor.waitStatus(id, "failed", 90*time.Second)
@@ -322,6 +331,11 @@ func TestPublishToFourNetworks(t *testing.T) {
 		require.Equal(t, "failed", chans["x"]["status"])
 		require.Contains(t, chans["x"]["error"], refusal, "X's message is shown")
 		require.Contains(t, staffPage(t, n.Stack, editorEmail, "/posts/"+id), html.EscapeString(refusal), "the post page shows X's message")
+		require.Len(t, n.x.UsedRefreshTokens(), 1, "one refresh before the create")
+		acct := editor.must(200, "GET", "/api/v1/clients/"+client.ID+"/accounts", nil)
+		for _, a := range acct["items"].([]any) {
+			require.Equal(t, "active", a.(map[string]any)["status"], "%v", a)
+		}
 
 		editor.must(200, "POST", "/api/v1/posts/"+id+"/channels/x/settle", map[string]any{"action": "publish_again", "version": 1})
 		published := editor.waitStatus(id, "published", 60*time.Second)

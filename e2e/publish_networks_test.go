@@ -27,6 +27,7 @@ import (
 	"github.com/greenlight/greenlight/publish/networks"
 	"github.com/greenlight/greenlight/publish/x"
 	"github.com/greenlight/greenlight/store"
+	"github.com/greenlight/greenlight/workflows"
 )
 
 // fourNetworks is a dev stack whose Instagram, Facebook, LinkedIn and X connectors and
@@ -384,5 +385,6 @@ func TestPublishToFourNetworks(t *testing.T) {
 		require.Len(t, n.x.Tweets(), 3, "recording the link sends nothing")
 		require.Len(t, n.meta.Posts(), 6)
 		require.Len(t, n.li.Posts(), 3)
+		recordHistoryOf(t, n.Stack, workflows.PostWorkflowID(id), "post_unconfirmed_then_recorded_live")
 	})
 }

@@ -340,6 +340,12 @@ var recordMu sync.Mutex
 // the test runs with -record; the replay test in package workflows reads them.
 func recordHistory(t *testing.T, workflowID, name string) {
 	t.Helper()
+	recordHistoryOf(t, stack, workflowID, name)
+}
+
+// recordHistoryOf is recordHistory for a workflow of another stack than the package's.
+func recordHistoryOf(t *testing.T, st *devstack.Stack, workflowID, name string) {
+	t.Helper()
 	if !*record {
 		return
 	}
@@ -347,7 +353,7 @@ func recordHistory(t *testing.T, workflowID, name string) {
 	defer recordMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	it := stack.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, 0)
+	it := st.Temporal.GetWorkflowHistory(ctx, workflowID, "", false, 0)
 	hist := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()

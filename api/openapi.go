@@ -13,6 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"gopkg.in/yaml.v3"
+
+	"github.com/greenlight/greenlight"
 )
 
 // The API contract: an OpenAPI 3.1 document built from the operation table below and the
@@ -147,6 +149,12 @@ func buildOpenAPI() (map[string]any, error) {
 	if err := yaml.Unmarshal(raw, &schemas); err != nil {
 		return nil, fmt.Errorf("openapi schemas: %w", err)
 	}
+	// Enumerations that live in Go are taken from Go.
+	roles := make([]any, 0, len(greenlight.Roles))
+	for _, r := range greenlight.Roles {
+		roles = append(roles, string(r))
+	}
+	schemas["User"].(map[string]any)["properties"].(map[string]any)["role"].(map[string]any)["enum"] = roles
 	responses := map[string]any{}
 	for status, desc := range commonErrors {
 		responses[fmt.Sprintf("E%d", status)] = map[string]any{

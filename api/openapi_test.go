@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/greenlight/greenlight/api"
+	"github.com/greenlight/greenlight/internal/redoclytest"
 	"github.com/greenlight/greenlight/service"
 )
 
@@ -100,4 +103,13 @@ func TestOpenAPIServed(t *testing.T) {
 	for path := range fromJSON["paths"].(map[string]any) {
 		require.Contains(t, string(page), path)
 	}
+}
+
+// TestOpenAPILint lints the served document with @redocly/cli (see internal/redoclytest).
+func TestOpenAPILint(t *testing.T) {
+	b, err := api.OpenAPIYAML()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "openapi.yaml")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	redoclytest.Lint(t, path)
 }

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/events"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/media"
 	"github.com/greenlight/greenlight/metrics"
@@ -49,6 +51,12 @@ type Activities struct {
 	Crises    CrisisStore
 	Retention RetentionStore // prunes old records (the retention workflow)
 	Sources   SourcePoller   // polls listening sources (the SourcePoll workflow)
+	// Webhooks keeps event webhook deliveries; with Temporal, history writes dispatch the
+	// events they add to their delivery workflows (nil: the sweep alone dispatches).
+	Webhooks WebhookStore
+	Temporal client.Client
+	// TaskQueue is where delivery workflows run (the activity's own queue when empty).
+	TaskQueue string
 	Mail      mail.Sender
 	// Publisher takes channels no connector serves: the client's webhook (dev: a recorder).
 	Publisher publish.Publisher
@@ -106,7 +114,14 @@ func (a *Activities) RecordPost(ctx context.Context, r PostRecord) error {
 			ActorName: e.Actor.Name, Action: e.Action, Version: e.Version, Comment: e.Comment,
 		})
 	}
-	return asTemporal(a.Store.RecordPost(ctx, rec))
+	rec.Outbox = postOutbox(p, r.Events)
+	if err := a.Store.RecordPost(ctx, rec); err != nil {
+		return asTemporal(err)
+	}
+	if len(rec.Outbox) > 0 {
+		a.dispatch(ctx, events.PostSubject(p.ID))
+	}
+	return nil
 }
 
 // ClientApprovers returns a client's approval policy and approvers (local activity).

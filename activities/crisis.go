@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/events"
 	"github.com/greenlight/greenlight/mail"
 	"github.com/greenlight/greenlight/metrics"
 	"github.com/greenlight/greenlight/outbound"
@@ -62,7 +63,14 @@ func (a *Activities) RecordCrisis(ctx context.Context, r CrisisRecord) error {
 			Event: e.Event, StepKey: e.Step, Note: e.Note,
 		})
 	}
-	return asTemporal(a.Crises.RecordCrisis(ctx, rec))
+	rec.Outbox = crisisOutbox(c, r.Events)
+	if err := a.Crises.RecordCrisis(ctx, rec); err != nil {
+		return asTemporal(err)
+	}
+	if len(rec.Outbox) > 0 {
+		a.dispatch(ctx, events.CrisisSubject(c.ID))
+	}
+	return nil
 }
 
 // RecordStatement writes a statement workflow step to the projection (local activity).
@@ -79,7 +87,14 @@ func (a *Activities) RecordStatement(ctx context.Context, r StatementRecord) err
 			ActorName: d.Actor.Name, Role: d.Role, Decision: d.Decision, Comment: d.Comment, At: d.At.UTC(),
 		})
 	}
-	return asTemporal(a.Crises.RecordStatement(ctx, rec))
+	rec.Outbox = statementOutbox(s, r.Decisions)
+	if err := a.Crises.RecordStatement(ctx, rec); err != nil {
+		return asTemporal(err)
+	}
+	if len(rec.Outbox) > 0 {
+		a.dispatch(ctx, events.CrisisSubject(s.CrisisID))
+	}
+	return nil
 }
 
 // CountMentions counts a client's mentions over the last window (local activity).

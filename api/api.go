@@ -153,6 +153,12 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/clients/:id/sources", createSource(svc, publicURL))
 	v1.Get("/clients/:id/sources", listSources(svc, publicURL))
 	v1.Delete("/clients/:id/sources/:source", deleteSource(svc))
+	v1.Post("/webhooks", createWebhook(svc))
+	v1.Get("/webhooks", listWebhooks(svc))
+	v1.Get("/webhooks/:id", getWebhook(svc))
+	v1.Delete("/webhooks/:id", deleteWebhook(svc))
+	v1.Get("/webhooks/:id/deliveries", listDeliveries(svc))
+	v1.Post("/webhooks/:id/deliveries/:delivery/redeliver", redeliver(svc))
 	v1.Use(func(c *fiber.Ctx) error {
 		return greenlight.Errorf(greenlight.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})

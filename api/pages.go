@@ -108,6 +108,7 @@ func (p *pages) render(c *fiber.Ctx, status int, name, title string, data fiber.
 	if u := currentUser(c); u != nil {
 		data["User"] = u
 		data["Admin"] = service.Can(u, service.ActUsersList)
+		data["Hooks"] = service.Can(u, service.ActWebhooksManage)
 	}
 	if s, ok := c.Locals(sessionKey).(*store.Session); ok {
 		data["CSRF"] = s.CSRF

@@ -211,6 +211,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Publisher: &publish.Router{Webhook: &publish.Webhook{HTTP: hc}, Fallback: &publish.Recorder{Store: s.Store}},
 		BaseURL:   public, LinkTTL: cfg.LinkTTL, Agency: cfg.Agency, Log: cfg.Log, Library: lib,
 		Connectors: conns, Secrets: box,
+		Webhooks: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
 	}
 	// The service is built before the worker: listening sources' polls (activities) use it.
 	s.Service = &service.Service{Store: s.Store, Temporal: s.Temporal, TaskQueue: worker.DefaultTaskQueue,
@@ -226,6 +227,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		retention = worker.DefaultRetention()
 	}
 	if _, err = worker.EnsureRetentionSchedule(ctx, s.Temporal, worker.DefaultTaskQueue, retention); err != nil {
+		return nil, err
+	}
+	if _, err = worker.EnsureWebhookSweepSchedule(ctx, s.Temporal, worker.DefaultTaskQueue); err != nil {
 		return nil, err
 	}
 

@@ -36,6 +36,9 @@ type access struct {
 	// own routes act on the caller's own things (its calendar feed) and name no client:
 	// a limited user may call them like any other.
 	own bool
+	// unlimited routes are refused (403) to every user limited to some clients, even of
+	// an allowed role: they carry every client's data (event webhooks).
+	unlimited bool
 }
 
 var (
@@ -92,6 +95,14 @@ var routeAccess = map[string]access{
 	"GET /api/v1/clients/:id/sources":            {who: everyone},
 	"DELETE /api/v1/clients/:id/sources/:source": {who: []string{"admin", "editor", "crisis_lead"}},
 
+	// Event webhooks: admins limited to no client (":delivery" stays unsubstituted).
+	"POST /api/v1/webhooks":                                    {who: adminRole, unlimited: true},
+	"GET /api/v1/webhooks":                                     {who: adminRole, unlimited: true},
+	"GET /api/v1/webhooks/:id":                                 {who: adminRole, unlimited: true},
+	"DELETE /api/v1/webhooks/:id":                              {who: adminRole, unlimited: true},
+	"GET /api/v1/webhooks/:id/deliveries":                      {who: adminRole, unlimited: true},
+	"POST /api/v1/webhooks/:id/deliveries/:delivery/redeliver": {who: adminRole, unlimited: true},
+
 	// Connected accounts (":account" stays unsubstituted: a malformed id, 404 for allowed roles).
 	"GET /api/v1/clients/:id/accounts":             {who: everyone},
 	"POST /api/v1/clients/:id/accounts":            {who: editorRoles},
@@ -126,6 +137,12 @@ var routeAccess = map[string]access{
 	"POST /admin/users": {who: adminRole, form: url.Values{"email": {"y@agency.test"}, "name": {"Y"}, "role": {"admin"}}},
 	"POST /admin/users/:id/:action": {actions: map[string][]string{
 		"update": adminRole, "revoke": adminRole, "key": adminRole, "invite": adminRole,
+	}},
+	"GET /admin/webhooks":     {who: adminRole, unlimited: true},
+	"POST /admin/webhooks":    {who: adminRole, unlimited: true, form: url.Values{"url": {"https://example.com/hook"}}},
+	"GET /admin/webhooks/:id": {who: adminRole, unlimited: true},
+	"POST /admin/webhooks/:id/:action": {unlimited: true, actions: map[string][]string{
+		"delete": adminRole, "redeliver": adminRole,
 	}},
 	"GET /admin/clients":     {who: everyone},
 	"POST /admin/clients":    {who: editorRoles, form: url.Values{"name": {"Mine now"}, "approvers": {"A <a@x.test>"}}},
@@ -394,7 +411,7 @@ func TestEveryRouteChecksRoleAndScope(t *testing.T) {
 						require.Equal(t, string(ghost.Body), string(real.Body), "%s %s: same message", role, concrete)
 					case method == "GET":
 						r := scoped.call(method, subst(path, ids), nil, nil)
-						if !contains(who, role) {
+						if !contains(who, role) || a.unlimited {
 							require.Equal(t, 403, r.Status, "%s may not call %s: %s", role, concrete, r.Body)
 							continue
 						}

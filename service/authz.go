@@ -73,6 +73,9 @@ const (
 	ActCalendarFeed  Action = "subscribe to calendar feeds"
 	ActSourcesRead   Action = "see listening sources"
 	ActSourcesManage Action = "manage listening sources"
+	// ActWebhooksManage is subscribing to, seeing and redelivering event webhooks: they
+	// carry every client's events, so only admins limited to no client.
+	ActWebhooksManage Action = "manage event webhooks"
 )
 
 // rule is who may do an action.
@@ -145,6 +148,8 @@ var policy = map[Action]rule{
 	ActCalendarFeed:  {roles: everyone},
 	ActSourcesRead:   {roles: everyone},
 	ActSourcesManage: {roles: []greenlight.Role{greenlight.RoleAdmin, greenlight.RoleEditor, greenlight.RoleCrisisLead}},
+
+	ActWebhooksManage: {roles: admins, unlimited: true},
 }
 
 // Resource is what an action is on. The zero Resource asks only whether the actor's role

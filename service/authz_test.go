@@ -196,6 +196,9 @@ func TestPolicyRoles(t *testing.T) {
 		{u("admin"), service.ActClientWebhooks, true},
 		{u("editor"), service.ActClientWebhooks, false},
 		{u("crisis_lead"), service.ActClientWebhooks, false},
+		{u("admin"), service.ActWebhooksManage, true},
+		{u("admin", "cli_a"), service.ActWebhooksManage, false}, // every client's events
+		{u("editor"), service.ActWebhooksManage, false},
 		{u("reviewer"), service.ActPostReview, true},
 		{u("reviewer"), service.ActPostEdit, false},
 		{u("crisis_lead"), service.ActCrisisResolve, true},

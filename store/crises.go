@@ -166,6 +166,8 @@ type CrisisRecord struct {
 	Crisis Crisis
 	Steps  []CrisisStep
 	Events []CrisisEvent
+	// Outbox holds the webhook events the timeline lines stand for (see emit).
+	Outbox []Event
 }
 
 // RecordCrisis applies a crisis workflow step: the crisis row and its steps move forward
@@ -208,7 +210,7 @@ func (s *Store) RecordCrisis(ctx context.Context, r CrisisRecord) error {
 				return err
 			}
 		}
-		return nil
+		return emit(tx, r.Outbox)
 	}), "record crisis")
 }
 
@@ -296,6 +298,8 @@ func (s *Store) ListCrises(ctx context.Context, scope []string, clientID, status
 type StatementRecord struct {
 	Statement Statement
 	Decisions []StatementDecision
+	// Outbox holds the webhook events of the decisions (see emit).
+	Outbox []Event
 }
 
 // RecordStatement upserts a statement (forward only by revision) and inserts decisions.
@@ -319,7 +323,7 @@ func (s *Store) RecordStatement(ctx context.Context, r StatementRecord) error {
 				return err
 			}
 		}
-		return nil
+		return emit(tx, r.Outbox)
 	}), "record statement")
 }
 

@@ -506,6 +506,59 @@ CREATE TABLE source_items (
 	PRIMARY KEY (source_id, item_key)
 );
 `},
+	{20, "event webhooks", `
+CREATE TABLE webhooks (
+	id VARCHAR(40) PRIMARY KEY,
+	url VARCHAR(2000) NOT NULL,
+	events {{text}} NOT NULL,
+	description VARCHAR(500) NOT NULL DEFAULT '',
+	secret_sealed {{text}} NOT NULL,
+	created_by VARCHAR(40) NOT NULL,
+	created_at {{ts}} NOT NULL,
+	disabled_at {{ts}},
+	disabled_reason VARCHAR(500) NOT NULL DEFAULT ''
+);
+CREATE TABLE events (
+	id VARCHAR(40) PRIMARY KEY,
+	type VARCHAR(60) NOT NULL,
+	subject VARCHAR(100) NOT NULL,
+	client_id VARCHAR(40) NOT NULL,
+	at {{ts}} NOT NULL,
+	seq INTEGER NOT NULL,
+	body {{text}} NOT NULL,
+	created_at {{ts}} NOT NULL
+);
+CREATE INDEX events_subject ON events (subject, at, seq);
+CREATE TABLE webhook_deliveries (
+	id VARCHAR(40) PRIMARY KEY,
+	webhook_id VARCHAR(40) NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+	event_id VARCHAR(40) NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+	event_type VARCHAR(60) NOT NULL,
+	subject VARCHAR(100) NOT NULL,
+	at {{ts}} NOT NULL,
+	seq INTEGER NOT NULL,
+	status VARCHAR(20) NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	last_status_code INTEGER NOT NULL DEFAULT 0,
+	last_error {{text}} NOT NULL DEFAULT '',
+	dispatched_at {{ts}},
+	delivered_at {{ts}},
+	created_at {{ts}} NOT NULL,
+	updated_at {{ts}} NOT NULL,
+	UNIQUE (webhook_id, event_id)
+);
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, subject, status, at, seq);
+CREATE INDEX webhook_deliveries_undispatched ON webhook_deliveries (status, dispatched_at);
+CREATE TABLE webhook_attempts (
+	id VARCHAR(40) PRIMARY KEY,
+	delivery_id VARCHAR(40) NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+	at {{ts}} NOT NULL,
+	status_code INTEGER NOT NULL,
+	duration_ms INTEGER NOT NULL,
+	error {{text}} NOT NULL DEFAULT ''
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, at);
+`},
 }
 
 type schemaMigration struct {

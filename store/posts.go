@@ -15,6 +15,8 @@ type PostRecord struct {
 	NewVersion *PostVersion
 	Decisions  []PostDecision
 	Events     []PostEvent
+	// Outbox holds the webhook events the step's history lines stand for (see emit).
+	Outbox []Event
 }
 
 // RecordPost applies r in one transaction. The projection only moves forward: a record
@@ -53,7 +55,7 @@ func (s *Store) RecordPost(ctx context.Context, r PostRecord) error {
 				return err
 			}
 		}
-		return nil
+		return emit(tx, r.Outbox)
 	}), "record post")
 }
 

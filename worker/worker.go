@@ -20,6 +20,8 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, opts wo
 	w.RegisterWorkflow(workflows.StatementApproval)
 	w.RegisterWorkflow(workflows.Retention)
 	w.RegisterWorkflow(workflows.SourcePoll)
+	w.RegisterWorkflow(workflows.WebhookDelivery)
+	w.RegisterWorkflow(workflows.WebhookSweep)
 	w.RegisterActivity(acts)
 	return w
 }

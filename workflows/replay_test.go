@@ -31,6 +31,7 @@ func TestReplayCommittedHistories(t *testing.T) {
 			r.RegisterWorkflow(workflows.StatementApproval)
 			r.RegisterWorkflow(workflows.Retention)
 			r.RegisterWorkflow(workflows.SourcePoll)
+			r.RegisterWorkflow(workflows.WebhookDelivery)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger{}, f))
 		})
 	}

@@ -589,6 +589,7 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		Publisher: &publish.Router{Webhook: &publish.Webhook{Secret: c.webhookSecret, HTTP: hc}},
 		BaseURL:   c.publicURL, LinkTTL: c.linkTTL, Agency: c.agency, Log: log, Library: lib,
 		Connectors: networks.Connectors(hc, networks.Config{}), Secrets: box,
+		Webhooks: st, Temporal: tc, TaskQueue: c.taskQueue,
 	}
 	// Listening sources store mentions and apply trigger rules as the API does.
 	acts.Sources = &service.Service{Store: st, Temporal: tc, TaskQueue: c.taskQueue, Catalog: catalog, Agency: c.agency, Log: log,
@@ -601,6 +602,10 @@ func runWorker(ctx context.Context, c config, log *slog.Logger, stderr io.Writer
 		return err
 	}
 	log.Info("retention schedule", "schedule", outcome, "every", c.retention.Interval)
+	if outcome, err = worker.EnsureWebhookSweepSchedule(ctx, tc, c.taskQueue); err != nil {
+		return err
+	}
+	log.Info("webhook sweep schedule", "schedule", outcome)
 	log.Info("worker polling", "task_queue", c.taskQueue, "temporal", c.temporalAddress)
 	if err := w.Run(interruptOn(ctx)); err != nil {
 		return err

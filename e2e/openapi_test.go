@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/require"
 
 	glapi "github.com/greenlight/greenlight/api"
 )
@@ -206,6 +207,21 @@ func (ct *contractTransport) RoundTrip(req *http.Request) (*http.Response, error
 	return resp, nil
 }
 
+// theContract is the package's contract, set by contractMain.
+var theContract *contract
+
+// checkEventBody requires an event webhook delivery's body to match the document's
+// webhooks section for its type.
+func checkEventBody(t *testing.T, typ string, body []byte) {
+	t.Helper()
+	require.NotNil(t, theContract, "the contract is installed by TestMain")
+	s, err := theContract.schema("/webhooks/" + escapePointer(typ) + "/post/requestBody/content/application~1json/schema")
+	require.NoError(t, err, "event type %s is not documented in the OpenAPI webhooks section", typ)
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	require.NoError(t, err)
+	require.NoError(t, s.Validate(inst), "OpenAPI contract: %s delivery body: %s", typ, body)
+}
+
 // installContract wraps http.DefaultTransport; the returned func reports violations not
 // attributed to a test and the number of responses checked.
 func installContract() (report func() ([]string, int), err error) {
@@ -213,6 +229,7 @@ func installContract() (report func() ([]string, int), err error) {
 	if err != nil {
 		return nil, err
 	}
+	theContract = k
 	http.DefaultTransport = &contractTransport{next: http.DefaultTransport, k: k, host: func() string {
 		if stack == nil {
 			return ""

@@ -99,8 +99,17 @@ var apiOperations = []apiOp{
 // typedSchemas are the component schemas reflected from Go types (schemaOf): prefer a
 // typed answer and a line here to a hand-written schema in openapi/schemas.yaml.
 var typedSchemas = map[string]any{
-	"Webhook":  WebhookJSON{},
-	"Delivery": DeliveryJSON{},
+	"User":       userJSON{},
+	"Client":     clientJSON{},
+	"Post":       postJSON{},
+	"PostDetail": postDetailOut{},
+	"Approval":   approvalJSON{},
+	"Comment":    commentJSON{},
+	"Account":    accountJSON{},
+	"Media":      mediaJSON{},
+	"Source":     sourceJSON{},
+	"Webhook":    WebhookJSON{},
+	"Delivery":   DeliveryJSON{},
 }
 
 // tagDescriptions describe the operations' tags (the lint test fails on a tag without one).
@@ -375,6 +384,9 @@ The machine-readable contract: <a href="/api/openapi.json">openapi.json</a>, <a 
 {{if .Query}}<p>Query: {{range .Query}}<code>{{.}}</code> {{end}}</p>{{end}}
 {{if .Request}}<p>Request body: <a href="#schema-{{.Request}}">{{.Request}}</a></p>{{end}}
 <p>Responses: {{range .Responses}}<code>{{.}}</code> {{end}}; errors: the error shape with 400, 401, 403, 404, 409, 413, 422, 429, 500, 503.</p>{{end}}
+<h2>Event webhooks</h2><p>Subscriptions (<code>POST /api/v1/webhooks</code>) receive a signed POST per event (Standard Webhooks:
+<code>webhook-id</code>, <code>webhook-timestamp</code>, <code>webhook-signature</code>), its body an
+<a href="#schema-EventEnvelope">EventEnvelope</a> whose data is:</p><ul>{{range .Events}}<li><code>{{.Type}}</code>: <a href="#schema-{{.Schema}}">{{.Schema}}</a></li>{{end}}</ul>
 <h2>Schemas</h2>{{range .Schemas}}<h3 id="schema-{{.Name}}">{{.Name}}</h3><pre>{{json .Schema}}</pre>{{end}}
 </body></html>`))
 
@@ -410,8 +422,13 @@ func apiDocs(c *fiber.Ctx) error {
 	for _, k := range sortedKeys(schemas) {
 		ns = append(ns, named{k, schemas[k]})
 	}
+	type event struct{ Type, Schema string }
+	var evs []event
+	for _, typ := range events.Types {
+		evs = append(evs, event{typ, eventSchemaName(typ)})
+	}
 	var b strings.Builder
-	if err := docsPage.Execute(&b, map[string]any{"Description": doc["info"].(map[string]any)["description"], "Ops": ops, "Schemas": ns}); err != nil {
+	if err := docsPage.Execute(&b, map[string]any{"Description": doc["info"].(map[string]any)["description"], "Ops": ops, "Schemas": ns, "Events": evs}); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

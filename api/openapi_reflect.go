@@ -2,6 +2,7 @@ package api
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -48,7 +49,14 @@ func schemaOf(t reflect.Type) map[string]any {
 	return s
 }
 
+// structFields adds t's fields to props; as in encoding/json, a field of t hides a field
+// of the same name in a struct t embeds.
 func structFields(t reflect.Type, props map[string]any, required *[]any) {
+	type embedded struct {
+		props    map[string]any
+		required []any
+	}
+	var inner []embedded
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -62,7 +70,9 @@ func structFields(t reflect.Type, props map[string]any, required *[]any) {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				structFields(ft, props, required)
+				e := embedded{props: map[string]any{}}
+				structFields(ft, e.props, &e.required)
+				inner = append(inner, e)
 				continue
 			}
 		}
@@ -74,4 +84,36 @@ func structFields(t reflect.Type, props map[string]any, required *[]any) {
 			*required = append(*required, name)
 		}
 	}
+	for _, e := range inner {
+		for name, s := range e.props {
+			if _, hidden := props[name]; !hidden {
+				props[name] = s
+			}
+		}
+		for _, name := range e.required {
+			if !slices.Contains(*required, name) && props[name.(string)] != nil && e.props[name.(string)] != nil {
+				if _, shadowed := findShadow(t, name.(string)); !shadowed {
+					*required = append(*required, name)
+				}
+			}
+		}
+	}
+}
+
+// findShadow reports whether t declares a direct (non-embedded) field named name.
+func findShadow(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		n, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if n == "" {
+			n = f.Name
+		}
+		if n == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

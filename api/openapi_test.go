@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/greenlight/greenlight/api"
+	"github.com/greenlight/greenlight/events"
 	"github.com/greenlight/greenlight/internal/redoclytest"
 	"github.com/greenlight/greenlight/service"
 )
@@ -103,6 +104,10 @@ func TestOpenAPIServed(t *testing.T) {
 	for path := range fromJSON["paths"].(map[string]any) {
 		require.Contains(t, string(page), path)
 	}
+	for event := range fromJSON["webhooks"].(map[string]any) {
+		require.Contains(t, string(page), "<code>"+event+"</code>")
+	}
+	require.Len(t, fromJSON["webhooks"], len(events.Types), "every event type is documented")
 }
 
 // TestOpenAPILint lints the served document with @redocly/cli (see internal/redoclytest).

@@ -367,15 +367,14 @@ func openapiYAML(c *fiber.Ctx) error {
 }
 
 // docsPage is /api/docs: a page rendered on the server from the document itself (no
-// script, no CDN), listing every operation with its parameters, bodies and responses.
+// script, no CDN; its stylesheet is static/apidocs.css, embedded), listing every operation
+// with its parameters, bodies and responses, the events and the schemas.
 var docsPage = template.Must(template.New("docs").Funcs(template.FuncMap{"json": func(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
 }}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Greenlight API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
-code,pre{background:#f4f4f4;border-radius:4px}pre{padding:.6rem;overflow:auto;font-size:.85rem}
-h3{margin-top:2rem}.m{display:inline-block;min-width:4.5rem;font-weight:bold}</style></head>
+<link rel="stylesheet" href="/static/apidocs.css"></head>
 <body><h1>Greenlight API</h1>
 <p>{{.Description}} Authenticate with <code>Authorization: Bearer &lt;API key&gt;</code>.
 The machine-readable contract: <a href="/api/openapi.json">openapi.json</a>, <a href="/api/openapi.yaml">openapi.yaml</a>.</p>

@@ -101,6 +101,11 @@ func TestOpenAPIServed(t *testing.T) {
 	resp, page := get("/api/docs")
 	require.Contains(t, resp.Header.Get("Content-Type"), "text/html")
 	require.NotContains(t, string(page), "<script", "the docs page needs no script (no CDN)")
+	require.NotContains(t, string(page), "<style", "the CSP (style-src 'self') forbids inline styles")
+	require.Contains(t, string(page), `href="/static/apidocs.css"`)
+	resp, css := get("/static/apidocs.css")
+	require.Contains(t, resp.Header.Get("Content-Type"), "text/css")
+	require.Contains(t, string(css), "body{")
 	for path := range fromJSON["paths"].(map[string]any) {
 		require.Contains(t, string(page), path)
 	}

@@ -24,8 +24,11 @@ import (
 // the table disagree; the e2e suite validates every real response against the document.
 //
 // To add an operation: register the route in New, add one line to apiOperations (method,
-// Fiber path, id, summary, request schema, success responses), and add any new schema to
-// openapi/schemas.yaml. Error responses are added to every operation from commonErrors.
+// Fiber path, id, tag, summary, request schema, success responses, query parameters). For
+// its schemas, prefer a typed answer and a line in typedSchemas (reflected from the Go
+// type); write a schema in openapi/schemas.yaml only for hand-built maps. A new tag needs a
+// line in tagDescriptions. Error responses are added to every operation from commonErrors.
+// Event payloads come from events.Payloads (the "webhooks" section).
 
 //go:embed openapi/schemas.yaml
 var openapiFiles embed.FS
@@ -36,7 +39,8 @@ type apiOp struct {
 	// Request is a component schema name for a JSON body ("" when none).
 	Request string
 	// Responses maps a success status to its body: a component schema name, "" for no
-	// body, or "mime:<type>" for a non-JSON body.
+	// body, "mime:<type>" for a non-JSON body, or several of these joined by "|".
+	// Request takes the same forms, and "multipart:<schema>" for a form upload.
 	Responses map[int]string
 	// Query lists the optional query parameters.
 	Query []string

@@ -108,6 +108,9 @@ func New(cfg Config) *fiber.App {
 
 	svc := cfg.Service
 	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	app.Get("/api/openapi.json", openapiJSON)
+	app.Get("/api/openapi.yaml", openapiYAML)
+	app.Get("/api/docs", apiDocs)
 	v1 := app.Group("/api/v1", authenticate(svc))
 	v1.Post("/users", createUser(svc))
 	v1.Post("/clients", createClient(svc))

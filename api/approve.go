@@ -92,7 +92,7 @@ func approvalDecision(svc *service.Service, agency string) fiber.Handler {
 }
 
 func renderLink(c *fiber.Ctx, svc *service.Service, v *service.LinkView, agency, comment string, err error) error {
-	lang := v.Look.Language // client pages speak the client's language
+	lang := v.Look.Language                                                // client pages speak the client's language
 	comments, cerr := svc.LinkComments(c.UserContext(), c.Params("token")) // client-visible only
 	if cerr != nil {
 		return cerr

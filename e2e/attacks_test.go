@@ -167,6 +167,9 @@ var routeAccess = map[string]access{
 	"GET /lang/:lang":                                {public: true},
 	"GET /healthz":                                   {public: true},
 	"GET /readyz":                                    {public: true},
+	"GET /api/openapi.json":                          {public: true}, // the API contract describes, it holds no data
+	"GET /api/openapi.yaml":                          {public: true},
+	"GET /api/docs":                                  {public: true},
 	"GET /approve/:token":                            {public: true},
 	"GET /media/:id/file":                            {public: true}, // the signed URL is the credential
 	"GET /media/:id/thumb":                           {public: true},

@@ -48,9 +48,9 @@ type stackMain struct{ m *testing.M }
 
 func (s *stackMain) Run() int {
 	if os.Getenv("E2E_NO_SHARED") != "" {
-		return s.m.Run()
+		return contractMain(s.m.Run)
 	}
-	code, err := withStack(s.m.Run)
+	code, err := withStack(func() int { return contractMain(s.m.Run) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -139,7 +139,7 @@ func (a *api) do(method, path string, body any) response {
 		require.NoError(a.t, err)
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, a.base+path, rd)
+	req, err := http.NewRequestWithContext(contractT(context.Background(), a.t), method, a.base+path, rd)
 	require.NoError(a.t, err)
 	req.Header.Set("Content-Type", "application/json")
 	if a.key != "" {

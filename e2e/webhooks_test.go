@@ -184,6 +184,7 @@ func TestEventWebhooksWalkthrough(t *testing.T) {
 	seen := map[string]bool{}
 	for _, g := range append(recv.of("post:"+postID), recv.of("crisis:"+crisisID)...) {
 		verifyStandardWebhook(t, secret, g)
+		checkEventBody(t, g.Type, g.Body) // the payload is the one the OpenAPI document shows
 		require.False(t, seen[g.ID], "webhook-id %s twice", g.ID)
 		seen[g.ID] = true
 		var env map[string]any

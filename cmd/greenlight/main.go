@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,6 +56,7 @@ Usage:
                                                            create a staff user, print its API key
   greenlight accounts rekey                                reseal account credentials after a key rotation
   greenlight healthcheck URL                               exit 0 when URL answers 200 (containers)
+  greenlight openapi [--json]                              print the API's OpenAPI 3.1 document
   greenlight temporal [--data ./data] [--port 7233]        the embedded Temporal server alone (local setups)
   greenlight bench --url URL --key KEY [flags]             load a running stack; see BENCHMARKS.md
 
@@ -107,6 +109,11 @@ GREENLIGHT_SECRET_KEY_OLD, and prints how many it changed. Run it during a key r
 every api and worker runs with the new key and the old one as GREENLIGHT_SECRET_KEY_OLD;
 once it reports success, GREENLIGHT_SECRET_KEY_OLD can be removed. Safe to run again. Needs
 GREENLIGHT_DATABASE_URL and GREENLIGHT_SECRET_KEY.
+`,
+	"openapi": `Usage: greenlight openapi [--json]
+
+Prints the OpenAPI 3.1 document of the /api/v1 API and the event webhooks (YAML, or JSON
+with --json): the same document a running server serves at /api/openapi.yaml and .json.
 `,
 	"healthcheck": `Usage: greenlight healthcheck URL
 
@@ -233,6 +240,8 @@ func dispatch(cmd string, args []string, stdout, stderr io.Writer) error {
 		return runBench(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(args)
+	case "openapi":
+		return runOpenAPI(args, stdout)
 	case "accounts":
 		return runAccounts(ctx, args, env, stdout)
 	}
@@ -748,6 +757,28 @@ func runUser(ctx context.Context, args []string, c config, stdout io.Writer) err
 }
 
 // runHealthcheck lets container health checks probe /readyz without curl in the image.
+// runOpenAPI prints the API contract (api.OpenAPI) as YAML, or JSON with --json.
+func runOpenAPI(args []string, stdout io.Writer) error {
+	switch {
+	case len(args) == 1 && args[0] == "--json":
+		doc, err := api.OpenAPI()
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	case len(args) == 0:
+		b, err := api.OpenAPIYAML()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	return usageError{errors.New("openapi takes no argument but --json")}
+}
+
 func runHealthcheck(args []string) error {
 	if len(args) != 1 {
 		return usageError{errors.New("healthcheck takes one URL")}

@@ -192,6 +192,11 @@ func (a *Activities) emailBatch(ctx context.Context, key string, reminder bool, 
 		return err
 	}
 	rows := make([]store.ReviewItem, len(items))
+	client, err := a.Store.Client(ctx, items[0].ClientID)
+	if err != nil {
+		return err
+	}
+	look := a.clientLook(ctx, client, expires) // times in the client's zone, sent as "<sender> via <agency>"
 	d := digestData{Agency: a.Agency, Approver: ap.Name, URL: a.BaseURL + "/review/" + token, Expires: expires, Reminder: reminder}
 	for i, it := range items {
 		rows[i] = store.ReviewItem{ReviewID: reviewID, PostID: it.PostID, Version: it.Version, Round: it.Round, Position: i}
@@ -203,7 +208,7 @@ func (a *Activities) emailBatch(ctx context.Context, key string, reminder bool, 
 		if err != nil {
 			return err
 		}
-		row := digestRow{Title: v.Title, Channels: v.Channels, PublishAt: p.PublishAt}
+		row := digestRow{Title: v.Title, Channels: v.Channels, PublishAt: p.PublishAt, When: look.Time(p.PublishAt)}
 		if m := a.emailMedia(v.Media, expires); len(m) > 0 {
 			row.ImageURL, row.Video = m[0].ImageURL, m[0].Video
 		}
@@ -212,16 +217,13 @@ func (a *Activities) emailBatch(ctx context.Context, key string, reminder bool, 
 	if err := a.Store.SaveReviewItems(ctx, rows); err != nil {
 		return err
 	}
-	client, err := a.Store.Client(ctx, items[0].ClientID)
-	if err != nil {
-		return err
-	}
 	d.Client = client.Name
 	msg, err := compose(digestSubject, digestText, digestHTML, d)
 	if err != nil {
 		return err
 	}
 	msg.Key, msg.To, msg.ToName = key, ap.Email, ap.Name
+	msg.FromName = look.Sender(a.Agency)
 	return a.Mail.Send(ctx, msg)
 }
 
@@ -292,6 +294,7 @@ type digestRow struct {
 	Title     string
 	Channels  []string
 	PublishAt time.Time
+	When      string // PublishAt in the client's zone and language
 	ImageURL  string // the first file's thumbnail, "" when none or a video
 	Video     bool
 }
@@ -304,7 +307,7 @@ var (
 {{if .Reminder}}This is a reminder: {{end}}{{.Agency}} has prepared {{len .Items}} post{{if gt (len .Items) 1}}s{{end}} for {{.Client}} that need{{if eq (len .Items) 1}}s{{end}} your approval:
 
 {{range $i, $it := .Items}}{{inc $i}}. {{$it.Title}}
-   {{join $it.Channels ", "}} · publishes {{when $it.PublishAt}}
+   {{join $it.Channels ", "}} · publishes {{$it.When}}
 {{end}}
 Review them all on one page, approve or request changes post by post:
 {{.URL}}
@@ -319,7 +322,7 @@ Opening it changes nothing: only your decisions on the page do.
 <table style="border-collapse:collapse;width:100%">
 {{range .Items}}<tr style="border-top:1px solid #eee">
 <td style="padding:8px 8px 8px 0;width:96px;vertical-align:top">{{if .ImageURL}}<img src="{{.ImageURL}}" alt="" width="88" style="max-width:88px;height:auto;border-radius:4px">{{else if .Video}}&#9654;{{end}}</td>
-<td style="padding:8px 0;vertical-align:top"><strong>{{.Title}}</strong><br><span style="color:#555">{{join .Channels ", "}} · {{when .PublishAt}}</span></td>
+<td style="padding:8px 0;vertical-align:top"><strong>{{.Title}}</strong><br><span style="color:#555">{{join .Channels ", "}} · {{.When}}</span></td>
 </tr>
 {{end}}</table>
 <p><a href="{{.URL}}" style="display:inline-block;background:#0b6e4f;color:#fff;padding:10px 18px;border-radius:4px;text-decoration:none">Review the posts</a></p>

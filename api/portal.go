@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/brand"
 	"github.com/greenlight/greenlight/service"
 	"github.com/greenlight/greenlight/store"
 )
@@ -19,18 +20,12 @@ import (
 // /portal/{token}/posts/{post}/certificate.pdf. The staff side is POST and DELETE
 // /api/v1/clients/{id}/approvers/{approver}/portal.
 
-// portalZone is the time zone a client's portal shows times in: the agency's until
-// clients carry their own; then this is the one place to change (the client's zone when
-// set, else the agency's).
-func portalZone(_ *store.Client, agency *time.Location) *time.Location {
-	return agency
-}
+// portalZone is the time zone a client's portal shows times in: the client's.
+func portalZone(client *store.Client) *time.Location { return brand.Of(client).Zone }
 
-// portalLanguage is the language of a client's portal: the visitor's (cookie, then
-// Accept-Language) until clients carry their own; then this is the one place to change.
-func portalLanguage(c *fiber.Ctx, _ *store.Client) string {
-	return language(c)
-}
+// portalLanguage is the language of a client's portal: the client's (never the visitor's
+// cookie: client pages speak the client's language).
+func portalLanguage(_ *fiber.Ctx, client *store.Client) string { return brand.Of(client).Language }
 
 // sendPortal answers POST /api/v1/clients/{id}/approvers/{approver}/portal: 201 {url,
 // expires_at}. Each call makes a new portal and revokes the previous one.
@@ -108,7 +103,7 @@ func (h *portalHandlers) page(c *fiber.Ctx) error {
 
 func (h *portalHandlers) render(c *fiber.Ctx, acc *service.PortalAccess, status int, errPost, errMsg string) error {
 	ctx, lang := c.UserContext(), portalLanguage(c, acc.Client)
-	loc := portalZone(acc.Client, h.tz)
+	loc := portalZone(acc.Client)
 	cal, err := h.calendar(c, acc, loc, lang)
 	if err != nil {
 		return err
@@ -130,8 +125,8 @@ func (h *portalHandlers) render(c *fiber.Ctx, acc *service.PortalAccess, status 
 	}
 	base := "/portal/" + c.Params("token")
 	fmtTime := func(t time.Time) string { return localDate(lang, t.In(loc), true) }
-	return c.Status(status).Render("portal", fiber.Map{
-		"Title": acc.Client.Name, "L": lang, "Path": c.Path(), "Agency": h.agency, "Client": acc.Client.Name,
+	return c.Status(status).Render("portal", clientPageData(h.svc.ClientLook(ctx, acc.Client), fiber.Map{
+		"Title": acc.Client.Name, "Path": c.Path(), "Agency": h.agency, "Client": acc.Client.Name,
 		"Approver": acc.Approver.Name, "Base": base, "Waiting": waiting, "Published": published, "Decisions": decisions,
 		"Cal": cal, "Zone": loc.String(), "Expires": fmtTime(acc.Portal.ExpiresAt), "T": fmtTime,
 		"TP": func(t *time.Time) string {
@@ -142,7 +137,7 @@ func (h *portalHandlers) render(c *fiber.Ctx, acc *service.PortalAccess, status 
 		},
 		"FeedURL": h.publicURL + "/calendar/" + acc.FeedToken + ".ics", "Done": c.Query("done"),
 		"ErrPost": errPost, "Error": errMsg,
-	}, "layout")
+	}), "layout")
 }
 
 // portalCal is the calendar part of the page: week or month around an anchor date.

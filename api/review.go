@@ -82,20 +82,20 @@ func reviewDecision(svc *service.Service, agency string) fiber.Handler {
 		if err != nil {
 			return renderReview(c, rv, agency, fields, decisions, err)
 		}
-		lang := language(c)
+		lang := rv.Look.Language
 		titles := map[string]string{}
 		for _, it := range rv.Items {
 			titles[it.PostID] = it.View.Title
 		}
-		return c.Render("review_done", fiber.Map{
+		return c.Render("review_done", clientPageData(rv.Look, fiber.Map{
 			"Title": translate(lang, "done.thanks"), "Agency": agency, "Review": rv, "Results": results, "Titles": titles,
-			"L": lang, "Path": c.Path(),
-		}, "layout")
+			"Path": c.Path(),
+		}), "layout")
 	}
 }
 
 func renderReview(c *fiber.Ctx, rv *service.ReviewView, agency string, fields map[string]string, decisions []service.ReviewDecision, err error) error {
-	lang := language(c)
+	lang := rv.Look.Language // client pages speak the client's language
 	status, msg := fiber.StatusOK, ""
 	switch {
 	case err == nil:
@@ -120,8 +120,8 @@ func renderReview(c *fiber.Ctx, rv *service.ReviewView, agency string, fields ma
 			comments[id] = v
 		}
 	}
-	return c.Status(status).Render("review", fiber.Map{
-		"Title": translate(lang, "review.heading"), "Agency": agency, "Review": rv, "L": lang, "Path": c.Path(),
+	return c.Status(status).Render("review", clientPageData(rv.Look, fiber.Map{
+		"Title": translate(lang, "review.heading"), "Agency": agency, "Review": rv, "Path": c.Path(),
 		"Error": msg, "Gone": status == fiber.StatusGone, "Chosen": chosen, "Comments": comments,
-	}, "layout")
+	}), "layout")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/greenlight/greenlight"
+	"github.com/greenlight/greenlight/brand"
 	"github.com/greenlight/greenlight/store"
 	"github.com/greenlight/greenlight/workflows"
 )
@@ -28,6 +29,8 @@ type ReviewView struct {
 	Items    []ReviewPost
 	Open     int  // items still waiting for this approver
 	Expired  bool // the link is past its expiry
+	// Look is the client's language, zone, colours and logo: the page is written with it.
+	Look brand.Look
 }
 
 // ReviewPost is one post version of a batch, shown as its per-post link would show it.
@@ -88,9 +91,10 @@ func (s *Service) OpenReview(ctx context.Context, token string) (*ReviewView, er
 				return nil, err
 			}
 			rv.Client = c.Name
+			rv.Look = s.ClientLook(ctx, c)
 		}
 		rp := ReviewPost{PostID: it.PostID, Round: it.Round,
-			View: LinkView{Link: l, Kind: "post", Version: it.Version, Status: p.Status, Client: rv.Client}}
+			View: LinkView{Link: l, Kind: "post", Version: it.Version, Status: p.Status, Client: rv.Client, Look: rv.Look}}
 		if err := s.postVersionView(ctx, p, it.Version, &rp.View); err != nil {
 			return nil, err
 		}

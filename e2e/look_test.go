@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A French client in Paris: its batch email, batch page and portal speak French and give
+// times in Paris time, whatever the visitor's own language.
+func TestClientPagesSpeakTheClientsLanguageAndClock(t *testing.T) {
+	admin := adminAPI(t)
+	editor := admin.createUser("editor")
+	reviewer := admin.createUser("reviewer")
+	ana := uniqueEmail("ana")
+	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
+		"name": "Brasserie Lumière", "approval_policy": "any", "digest_window": "2s",
+		"time_zone": "Europe/Paris", "language": "fr", "sender_name": "Brasserie Lumière",
+		"approvers": []map[string]string{{"name": "Ana", "email": ana}},
+	})
+	clientID := c["id"].(string)
+	ids := burst(t, editor, reviewer, clientID, 2, func(i int) string { return []string{"Menu d'hiver", "Soirée jazz"}[i] })
+	post := editor.must(200, "GET", "/api/v1/posts/"+ids[0], nil)
+	publishAt, err := time.Parse(time.RFC3339, post["publish_at"].(string))
+	require.NoError(t, err)
+	paris, err := time.LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	hhmm := publishAt.In(paris).Format("15:04")
+
+	m := waitMail(t, ana, 1)[0]
+	require.Contains(t, m.Text, hhmm, "the batch email gives publish times in Paris time")
+	link := reviewLinkIn(t, m)
+	req := page(t, link)
+	require.Equal(t, 200, req.Status, "%s", req.Body)
+	body := string(req.Body)
+	require.Contains(t, body, "Publications à valider", "the batch page speaks the client's language")
+	require.Contains(t, body, hhmm, "and gives times in the client's zone")
+
+	sent := editor.must(201, "POST", "/api/v1/clients/"+clientID+"/approvers/"+url.PathEscape(ana)+"/portal", nil)
+	p := page(t, sent["url"].(string))
+	require.Equal(t, 200, p.Status, "%s", p.Body)
+	require.Contains(t, string(p.Body), "Bonjour Ana")
+	require.Contains(t, string(p.Body), "Heures en Europe/Paris", "the portal shows the client's zone")
+}

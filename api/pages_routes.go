@@ -43,6 +43,7 @@ func (p *pages) register(app *fiber.App) {
 	staff("GET", "/admin/clients", p.clientsPage)
 	staff("POST", "/admin/clients", p.createClient)
 	staff("GET", "/admin/clients/:id", p.clientPage)
+	staff("GET", "/clients/:id/stats", p.approvalStatsPage)
 	staff("POST", "/admin/clients/:id/:action", p.clientAction)
 	staff("GET", "/admin/webhooks", p.webhooksPage)
 	staff("POST", "/admin/webhooks", p.createWebhookPage)

@@ -123,6 +123,7 @@ var routeAccess = map[string]access{
 	"GET /posts/:id":             {who: everyone},
 	"GET /posts/:id/certificate": {who: everyone},
 	"GET /clients/:id/accounts":  {who: everyone},
+	"GET /clients/:id/stats":     {who: everyone},
 	"POST /clients/:id/accounts/:action": {actions: map[string][]string{
 		"bluesky": editorRoles, "mastodon": editorRoles, "oauth": editorRoles, "remove": editorRoles,
 	}},

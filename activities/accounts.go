@@ -133,29 +133,11 @@ func (a *Activities) reconnectReminder(ctx context.Context, acct *store.Account,
 	if err != nil {
 		return err
 	}
-	editors, err := a.Store.UsersWithRole(ctx, greenlight.RoleEditor, acct.ClientID)
-	if err != nil {
-		return err
-	}
-	for _, u := range editors {
-		key := fmt.Sprintf("account/%s/reconnect-by/%d/%s", acct.ID, by.Unix(), u.Email)
-		err := a.once(ctx, key, "email", func() (string, error) {
-			msg, err := staffEmail(
-				fmt.Sprintf("[%s] Reconnect the %s account %s before %s", client.Name, acct.Network, acct.Handle, by.Format("2 January")), u.Name,
-				fmt.Sprintf("%s's access to %s's account %s ends on %s (UTC) and cannot be renewed automatically. Connect the account again from its accounts page before then, or posts to it will fail.",
-					acct.Network, client.Name, acct.Handle, by.Format("2 January 2006 15:04")),
-				a.BaseURL+"/clients/"+acct.ClientID+"/accounts")
-			if err != nil {
-				return "", err
-			}
-			msg.Key, msg.To, msg.ToName = key, u.Email, u.Name
-			return "", a.Mail.Send(ctx, msg)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.emailAccountEditors(ctx, acct, fmt.Sprintf("reconnect-by/%d", by.Unix()),
+		fmt.Sprintf("[%s] Reconnect the %s account %s before %s", client.Name, acct.Network, acct.Handle, by.Format("2 January")),
+		fmt.Sprintf("%s's access to %s's account %s ends on %s (UTC) and cannot be renewed automatically. Connect the account again from its accounts page before then, or posts to it will fail.",
+			acct.Network, client.Name, acct.Handle, by.Format("2 January 2006 15:04")),
+		a.BaseURL+"/clients/"+acct.ClientID+"/accounts")
 }
 
 func (a *Activities) log() *slog.Logger {

@@ -356,18 +356,25 @@ func (a *Activities) reconnectNotice(ctx context.Context, acct *store.Account, r
 	if err != nil {
 		return err
 	}
+	return a.emailAccountEditors(ctx, acct, fmt.Sprintf("needs-reconnect/%d", since.UnixMicro()),
+		fmt.Sprintf("[%s] Reconnect the %s account %s", client.Name, acct.Network, acct.Handle),
+		fmt.Sprintf("%s no longer accepts the credentials of %s's account %s (%s). Posts for this account fail until someone connects it again.",
+			acct.Network, client.Name, acct.Handle, reason),
+		a.BaseURL+"/admin/clients/"+acct.ClientID)
+}
+
+// emailAccountEditors emails the editors of an account's client, once each under the
+// effect key account/<id>/<episode>/<email>: episode names what the email is about (a
+// needs_reconnect episode, a reconnect-by date), so a later episode emails again.
+func (a *Activities) emailAccountEditors(ctx context.Context, acct *store.Account, episode, subject, body, link string) error {
 	editors, err := a.Store.UsersWithRole(ctx, greenlight.RoleEditor, acct.ClientID)
 	if err != nil {
 		return err
 	}
 	for _, u := range editors {
-		key := fmt.Sprintf("account/%s/needs-reconnect/%d/%s", acct.ID, since.UnixMicro(), u.Email)
+		key := fmt.Sprintf("account/%s/%s/%s", acct.ID, episode, u.Email)
 		err := a.once(ctx, key, "email", func() (string, error) {
-			msg, err := staffEmail(
-				fmt.Sprintf("[%s] Reconnect the %s account %s", client.Name, acct.Network, acct.Handle), u.Name,
-				fmt.Sprintf("%s no longer accepts the credentials of %s's account %s (%s). Posts for this account fail until someone connects it again.",
-					acct.Network, client.Name, acct.Handle, reason),
-				a.BaseURL+"/admin/clients/"+acct.ClientID)
+			msg, err := staffEmail(subject, u.Name, body, link)
 			if err != nil {
 				return "", err
 			}

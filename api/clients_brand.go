@@ -9,7 +9,7 @@ import (
 )
 
 // patchClient: PATCH /api/v1/clients/:id with any of time_zone, language, sender_name,
-// brand_color, logo_media_id, reminder_after, escalate_after → 200 with the client. Absent
+// brand_color, logo_media_id, reminder_after, escalate_after, digest_window → 200 with the client. Absent
 // fields stay; 422 names the invalid field.
 func patchClient(svc *service.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -21,6 +21,7 @@ func patchClient(svc *service.Service) fiber.Handler {
 			LogoMediaID   *string `json:"logo_media_id"`
 			ReminderAfter *string `json:"reminder_after"`
 			EscalateAfter *string `json:"escalate_after"`
+			DigestWindow  *string `json:"digest_window"`
 		}
 		if err := decode(c, &req); err != nil {
 			return err
@@ -28,6 +29,7 @@ func patchClient(svc *service.Service) fiber.Handler {
 		cl, err := svc.UpdateClient(c.UserContext(), currentUser(c), c.Params("id"), service.ClientPatch{
 			TimeZone: req.TimeZone, Language: req.Language, SenderName: req.SenderName, BrandColor: req.BrandColor,
 			LogoMediaID: req.LogoMediaID, ReminderAfter: req.ReminderAfter, EscalateAfter: req.EscalateAfter,
+			DigestWindow: req.DigestWindow,
 		})
 		if err != nil {
 			return err

@@ -168,7 +168,9 @@ func (p *pages) clientPage(c *fiber.Ctx) error {
 		return err
 	}
 	return p.render(c, fiber.StatusOK, "admin_client", cl.Name, fiber.Map{
-		"PortalRows": portalRows, "CanPortal": service.Can(u, service.ActPortalSend),
+		"CanSettings": service.Can(u, service.ActClientUpdate),
+		"Timers":      clientTimers{Reminder: durationText(cl.ReminderAfter), Escalate: durationText(cl.EscalateAfter), Digest: cl.DigestWindow.String()},
+		"PortalRows":  portalRows, "CanPortal": service.Can(u, service.ActPortalSend),
 		"Client": cl, "ContactLines": strings.Join(lines, "\n"), "ApproverLines": strings.Join(approvers, "\n"), "Rules": rules, "Playbooks": p.svc.Playbooks(),
 		"Severities": service.Severities, "ShowWebhooks": service.Can(u, service.ActClientWebhooks),
 	})
@@ -212,6 +214,13 @@ func (p *pages) clientAction(c *fiber.Ctx) error {
 			WindowMinutes: window, Severity: c.FormValue("severity")})
 	case "delete-rule":
 		err = p.svc.DeleteRule(ctx, u, id, c.FormValue("rule_id"))
+	case "settings":
+		field := func(name string) *string { v := c.FormValue(name); return &v }
+		_, err = p.svc.UpdateClient(ctx, u, id, service.ClientPatch{
+			TimeZone: field("time_zone"), Language: field("language"), SenderName: field("sender_name"),
+			BrandColor: field("brand_color"), LogoMediaID: field("logo_media_id"), ReminderAfter: field("reminder_after"),
+			EscalateAfter: field("escalate_after"), DigestWindow: field("digest_window"),
+		})
 	case "portal-send", "portal-revoke":
 		return p.portalAction(c, u, id, to)
 	default:
@@ -222,3 +231,6 @@ func (p *pages) clientAction(c *fiber.Ctx) error {
 	}
 	return p.back(c, to, translate(language(c), "common.saved"))
 }
+
+// clientTimers are a client's default timers as the settings form shows them.
+type clientTimers struct{ Reminder, Escalate, Digest string }

@@ -156,7 +156,7 @@ var routeAccess = map[string]access{
 	"GET /admin/clients/:id": {who: everyone},
 	"POST /admin/clients/:id/:action": {actions: map[string][]string{
 		"contacts": {"admin", "editor", "crisis_lead"}, "approvers": editorRoles, "rule": leadRoles, "delete-rule": leadRoles,
-		"portal-send": editorRoles, "portal-revoke": editorRoles,
+		"portal-send": editorRoles, "portal-revoke": editorRoles, "settings": editorRoles,
 	}},
 
 	// Public: the token in the path is the credential, or there is nothing to protect.

@@ -44,3 +44,31 @@ func TestClientPagesSpeakTheClientsLanguageAndClock(t *testing.T) {
 	require.Contains(t, string(p.Body), "Bonjour Ana")
 	require.Contains(t, string(p.Body), "Heures en Europe/Paris", "the portal shows the client's zone")
 }
+
+// The settings form on the client's staff page changes the client's look, language, clock
+// and timers (the digest window of an existing client included); a bad value is refused
+// naming the field and changes nothing.
+func TestClientSettingsForm(t *testing.T) {
+	admin := adminAPI(t)
+	editor := admin.createUser("editor")
+	c := admin.must(201, "POST", "/api/v1/clients", map[string]any{
+		"name": "Café Nord", "approval_policy": "any", "digest_window": "0s",
+		"approvers": []map[string]string{{"name": "Ana", "email": uniqueEmail("ana")}},
+	})
+	id := c["id"].(string)
+	html := staffPage(t, stack, editorEmail(t, editor), "/admin/clients/"+id)
+	require.Contains(t, html, `id="client-settings"`)
+
+	e := editor.must(422, "PATCH", "/api/v1/clients/"+id, map[string]any{"digest_window": "2d"})
+	require.Contains(t, e["error"].(map[string]any)["message"], "digest_window:")
+	got := editor.must(200, "PATCH", "/api/v1/clients/"+id, map[string]any{
+		"time_zone": "Europe/Paris", "language": "fr", "sender_name": "Café Nord", "brand_color": "#1F6FEB", "digest_window": "15m",
+	})
+	require.Equal(t, "Europe/Paris", got["time_zone"])
+	require.Equal(t, "fr", got["language"])
+	require.Equal(t, "#1f6feb", got["brand_color"])
+	require.Equal(t, "15m0s", got["digest_window"], "an existing client can start batching")
+	html = staffPage(t, stack, editorEmail(t, editor), "/admin/clients/"+id)
+	require.Contains(t, html, `name="time_zone" value="Europe/Paris"`)
+	require.Contains(t, html, `name="digest_window" value="15m0s"`)
+}

@@ -20,6 +20,7 @@ type ClientPatch struct {
 	LogoMediaID   *string // "" removes the logo
 	ReminderAfter *string
 	EscalateAfter *string
+	DigestWindow  *string // "0s": one email per post
 }
 
 // UpdateClient changes the given settings of a client (admins and editors of the client).
@@ -77,6 +78,16 @@ func (s *Service) UpdateClient(ctx context.Context, actor *store.User, id string
 			return nil, err
 		}
 		set[d.field] = int64(v)
+	}
+	if p.DigestWindow != nil {
+		if strings.TrimSpace(*p.DigestWindow) == "" {
+			return nil, greenlight.Errorf(greenlight.EINVALID, "digest_window: required: a duration such as 10m, or 0s for one email per post")
+		}
+		w, err := ParseDigestWindow(*p.DigestWindow)
+		if err != nil {
+			return nil, err
+		}
+		set["digest_window"] = int64(w)
 	}
 	if err := s.Store.UpdateClientSettings(ctx, c.ID, set); err != nil {
 		return nil, err

@@ -165,3 +165,14 @@ func language(c *fiber.Ctx) string {
 	}
 	return languages[0]
 }
+
+// addMessages adds a feature's strings (kept in their own i18n_<feature>.go file, so that
+// features merge cleanly) to messages; a test checks that every key exists in both
+// languages.
+func addMessages(m map[string]map[string]string) {
+	for lang, msgs := range m {
+		for k, v := range msgs {
+			messages[lang][k] = v
+		}
+	}
+}

@@ -46,13 +46,7 @@ var brandMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range brandMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(brandMessages) }
 
 // sprintf is translate with arguments.
 func sprintf(lang, key string, args ...any) string { return fmt.Sprintf(translate(lang, key), args...) }

@@ -21,10 +21,4 @@ var commentMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range commentMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(commentMessages) }

@@ -45,10 +45,4 @@ var digestMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range digestMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(digestMessages) }

@@ -29,10 +29,4 @@ var hookMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range hookMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(hookMessages) }

@@ -44,13 +44,7 @@ var oauthMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range oauthMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(oauthMessages) }
 
 // longDate writes a day in lang: "21 January 2027", "21 janvier 2027".
 func longDate(lang string, t time.Time) string {

@@ -47,10 +47,4 @@ var portalMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range portalMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(portalMessages) }

@@ -18,10 +18,4 @@ var settingsMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range settingsMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(settingsMessages) }

@@ -14,10 +14,4 @@ var settleMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range settleMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(settleMessages) }

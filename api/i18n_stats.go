@@ -26,10 +26,4 @@ var statsMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, msgs := range statsMessages {
-		for k, v := range msgs {
-			messages[lang][k] = v
-		}
-	}
-}
+func init() { addMessages(statsMessages) }
